@@ -1,0 +1,1 @@
+"""Pure-Python core of the connectors (no Odoo imports): errors, retries, secrets, HTTP, metrics."""

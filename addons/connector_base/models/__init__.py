@@ -1,0 +1,15 @@
+from . import (
+    base,
+    connector_audit_log,
+    connector_audited_mixin,
+    connector_backend,
+    connector_backend_monitoring,
+    connector_binding,
+    connector_binding_mixin,
+    connector_job,
+    connector_job_attempt,
+    connector_job_runner,
+    connector_secret,
+    connector_stream,
+    res_config_settings,
+)

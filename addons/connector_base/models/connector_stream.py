@@ -1,0 +1,130 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+
+from ..engine.errors import BusinessError
+
+
+class ConnectorStream(models.Model):
+    """A flow of records pulled from a backend (e.g. "deals", "time entries") with its own cursor.
+
+    A scheduled pull queues one ``stream.pull`` job per due stream; the backend's handler
+    ``_pull_<code>(stream, job)`` reads from the cursor and returns the new cursor.
+    """
+
+    _name = "connector.stream"
+    _description = "Connector Stream"
+    _inherit = ["connector.audited.mixin"]
+    _order = "backend_id, sequence, id"
+
+    backend_id = fields.Many2one("connector.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    code = fields.Char(required=True, help="Technical name used by the handler, e.g. deals.")
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    cursor_date = fields.Datetime(
+        string="Cursor (date)",
+        help="Records changed since this moment are read by the next pull.",
+    )
+    cursor_value = fields.Char(
+        string="Cursor (token)", help="Opaque position given by the remote API (page token...)."
+    )
+    last_run_at = fields.Datetime(readonly=True)
+    last_success_at = fields.Datetime(string="Last successful sync", readonly=True)
+    last_error = fields.Text(readonly=True)
+    last_count = fields.Integer(string="Records in last pull", readonly=True)
+    is_stale = fields.Boolean(compute="_compute_is_stale")
+
+    _sql_constraints = [
+        ("backend_code_uniq", "unique(backend_id, code)", "A backend has each stream once."),
+    ]
+
+    @api.depends("last_success_at", "backend_id.sync_interval")
+    @api.depends_context("connector_stale_factor")
+    def _compute_is_stale(self):
+        factor = self.env.context.get("connector_stale_factor", 3)
+        now = fields.Datetime.now()
+        for stream in self:
+            limit = timedelta(minutes=stream.backend_id.sync_interval * factor)
+            stream.is_stale = bool(
+                stream.active
+                and stream.backend_id.state == "active"
+                and (not stream.last_success_at or now - stream.last_success_at > limit)
+            )
+
+    def _is_due(self, now):
+        self.ensure_one()
+        interval = timedelta(minutes=self.backend_id.sync_interval)
+        return not self.last_run_at or now - self.last_run_at >= interval
+
+    def _schedule_pull(self, now, source="pull"):
+        """Queue a pull job; the time slot in its key makes double scheduling harmless."""
+        jobs = self.env["connector.job"]
+        for stream in self:
+            interval = max(stream.backend_id.sync_interval, 1) * 60
+            slot = int(now.timestamp()) // interval
+            jobs |= stream.backend_id._enqueue(
+                "stream.pull",
+                {"stream_id": stream.id, "code": stream.code},
+                idempotency_key=f"pull:{stream.id}:{slot}" if source == "pull" else None,
+                record_key=f"stream:{stream.id}",
+                direction="inbound",
+                source=source,
+            )
+            stream.sudo().write({"last_run_at": now})
+        return jobs
+
+    def action_pull_now(self):
+        self.env["connector.backend"]._check_manager()
+        jobs = self._schedule_pull(fields.Datetime.now(), source="user")
+        return jobs._action_open()
+
+    def action_reset_cursor(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Resync from a date"),
+            "res_model": "connector.stream.reset.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_stream_ids": self.ids},
+        }
+
+    def _record_pull_result(self, new_cursor_date=None, new_cursor_value=None, count=0):
+        values = {
+            "last_success_at": fields.Datetime.now(),
+            "last_error": False,
+            "last_count": count,
+        }
+        if new_cursor_date is not None:
+            values["cursor_date"] = new_cursor_date
+        if new_cursor_value is not None:
+            values["cursor_value"] = new_cursor_value or False
+        self.sudo().write(values)
+
+    def _run_pull(self, job):
+        """Called by the stream.pull job: delegate to the backend's ``_pull_<code>``."""
+        self.ensure_one()
+        backend = job.backend_id.with_env(self.env)
+        method = getattr(backend, f"_pull_{self.code}", None)
+        if method is None:
+            raise BusinessError(
+                _(
+                    "Backend %(backend)s has no puller for stream '%(code)s' (method "
+                    "_pull_%(code)s): install the connector addon that provides it or archive "
+                    "the stream.",
+                    backend=backend.name,
+                    code=self.code,
+                )
+            )
+        return method(self, job)
+
+    @api.model
+    def _cron_schedule_pulls(self):
+        """Queue a pull for every stream whose sync interval has elapsed (runnable backends)."""
+        now = fields.Datetime.now()
+        backends = self.env["connector.backend"]._runnable_backends()
+        streams = self.sudo().search([("active", "=", True), ("backend_id", "in", backends.ids)])
+        due = streams.filtered(lambda stream: stream._is_due(now))
+        due._schedule_pull(now)
+        return due

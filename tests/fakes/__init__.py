@@ -1,0 +1,1 @@
+"""Reusable fakes of remote systems for tests (loopback HTTP only)."""

@@ -1,0 +1,39 @@
+"""Fast unit tests of the addons' pure-Python code: no Odoo, no database.
+
+The pure modules live inside each addon (e.g. ``addons/connector_base/engine``). Importing them as
+``odoo.addons.<addon>.engine`` would execute the addon's ``__init__`` (which imports Odoo), so this
+conftest registers each addon folder as a bare package named after the addon: tests import
+``connector_base.engine.backoff`` and nothing else of the addon is executed.
+"""
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+ADDONS = Path(__file__).resolve().parents[2] / "addons"
+
+for addon_dir in sorted(ADDONS.iterdir()):
+    if (addon_dir / "__manifest__.py").is_file() and addon_dir.name not in sys.modules:
+        package = types.ModuleType(addon_dir.name)
+        package.__path__ = [str(addon_dir)]
+        sys.modules[addon_dir.name] = package
+
+
+# pytest-odoo (installed for the Odoo tests) registers autouse fixtures that build an Odoo
+# registry, which needs a database. Unit tests need none: these same-named fixtures override
+# the plugin's for this directory only.
+@pytest.fixture(scope="session", autouse=True)
+def load_registry():
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def load_http():
+    yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def enable_odoo_test_flag():
+    yield
