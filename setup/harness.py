@@ -353,6 +353,7 @@ def cmd_test(opts):
         return 1 if failures else 0
 
     cluster = Cluster(f"test-{os.getpid()}")
+    dbname = None
     try:
         cluster.start()
         env.update(cluster.env())
@@ -389,6 +390,9 @@ def cmd_test(opts):
         if run_pytest(integration, env, "integration tests"):
             failures.append("integration tests")
     finally:
+        if cluster.external and dbname:
+            # A shared server (PGHOST) keeps nothing of this run.
+            subprocess.run(["dropdb", "--if-exists", dbname], env=env, check=False)
         cluster.stop()
 
     if failures:

@@ -1,6 +1,6 @@
 """Prometheus metrics: ``GET /connector/metrics/<database>`` with ``Authorization: Bearer <token>``.
 
-The token is set (write-only) in Settings > Connectors; without one the endpoint answers 404.
+The token is set (write-only) in Settings > Connectors; without a valid token it answers 401.
 """
 
 import time
@@ -19,6 +19,7 @@ class ConnectorMetricsController(http.Controller):
         methods=["GET"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def metrics(self, dbname, **_params):
         if not database_allowed(dbname):

@@ -62,6 +62,7 @@ class ConnectorWebhookController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def receive(self, dbname, key, **_params):
         if not database_allowed(dbname):

@@ -3,7 +3,7 @@ from odoo import api, models
 from ..const import CTX_JOB_ID, CTX_NO_AUDIT
 
 # Technical models whose rows are not business records: never audited as job writes.
-NOT_AUDITED_PREFIXES = ("connector.", "ir.", "mail.", "bus.", "res.users.log", "base.", "web_")
+NOT_AUDITED_PREFIXES = ("ir.", "mail.", "bus.", "res.users.log", "base.", "web_")
 
 
 class Base(models.AbstractModel):
@@ -11,8 +11,8 @@ class Base(models.AbstractModel):
 
     Job handlers run with the job id in their context (see connector.job); any create, write or
     unlink made in that context, by the handler or by what it triggers in Odoo, is recorded with
-    the job and correlation id. Models that audit themselves (connector.audited.mixin) and
-    technical models are skipped.
+    the job and correlation id. Skipped: models that audit themselves (connector.audited.mixin),
+    the queue's own technical models (``_connector_technical = True``) and Odoo's technical ones.
     """
 
     _inherit = "base"
@@ -25,6 +25,7 @@ class Base(models.AbstractModel):
             and not self._abstract
             and not self._name.startswith(NOT_AUDITED_PREFIXES)
             and not getattr(self, "_connector_audited", False)
+            and not getattr(self, "_connector_technical", False)
         )
 
     @api.model_create_multi

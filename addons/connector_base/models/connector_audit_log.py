@@ -1,5 +1,6 @@
 import json
 import logging
+import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
@@ -47,6 +48,7 @@ class ConnectorAuditLog(models.Model):
     _order = "id desc"
     _rec_name = "action"
     _log_access = False
+    _connector_technical = True  # never audited as a business write of a job
 
     create_date = fields.Datetime(
         string="When", readonly=True, index=True, default=fields.Datetime.now
@@ -127,6 +129,13 @@ class ConnectorAuditLog(models.Model):
             record = entry.get("record")
             backend = entry.get("backend")
             backend_id = backend.id if backend else ctx.get(CTX_BACKEND_ID)
+            if not backend_id and record:
+                # Configuration records name their backend: a backend itself, or a record with
+                # a backend_id (streams, mappings of connector addons).
+                if record._name == "connector.backend":
+                    backend_id = record[:1].id
+                elif "backend_id" in record._fields:
+                    backend_id = record[:1].sudo().backend_id.id
             company_id = False
             if record is not None and "company_id" in record._fields and record:
                 company_id = record[:1].sudo().company_id.id
@@ -147,7 +156,8 @@ class ConnectorAuditLog(models.Model):
                     entry["action"],
                     record._name if record is not None else None,
                     record[:1].id if record else None,
-                    SECRETS.redact(record[:1].sudo().display_name) if record else None,
+                    entry.get("res_name")
+                    or (SECRETS.redact(record[:1].sudo().display_name) if record else None),
                     SECRETS.redact(json.dumps(changes, default=str)) if changes else None,
                     SECRETS.redact(str(message)) if message else None,
                 )
@@ -276,10 +286,15 @@ class ConnectorAuditLog(models.Model):
                 "WHERE id = %s",
                 (changes, message, res_name, entry_id),
             )
-        self._log(
-            "erasure",
-            record=partner or None,
-            message=_("%(count)s audit entries anonymised", count=len(ids)),
+        self._log_many(
+            [
+                {
+                    "action": "erasure",
+                    "record": partner or None,
+                    "res_name": ERASED,  # the erasure entry must not name the person either
+                    "message": _("%(count)s audit entries anonymised", count=len(ids)),
+                }
+            ]
         )
         return len(ids)
 
@@ -297,12 +312,4 @@ class ConnectorAuditLog(models.Model):
 def _replace_insensitive(text, term):
     if not text:
         return text
-    lowered, needle = text.lower(), term.lower()
-    out, start = [], 0
-    while True:
-        index = lowered.find(needle, start)
-        if index < 0:
-            out.append(text[start:])
-            return "".join(out)
-        out.append(text[start:index] + ERASED)
-        start = index + len(term)
+    return re.sub(re.escape(term), ERASED, text, flags=re.IGNORECASE)

@@ -4,14 +4,18 @@ import json
 import logging
 import os
 import secrets as pysecrets
+import threading
 import time
 from urllib.parse import urlsplit
+
+import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import config
 
 from ..const import (
+    CTX_CORRELATION_ID,
     CTX_NO_AUDIT,
     HEALTH_DEGRADED,
     HEALTH_DOWN,
@@ -31,6 +35,20 @@ WEBHOOK_DEFAULT_MAX_BYTES = 1024 * 1024
 WEBHOOK_HARD_MAX_BYTES = 32 * 1024 * 1024
 CONFIG_KEYS_OPTION = "connector_encryption_keys"
 ENV_KEYS_VARIABLE = "ODOO_CONNECTOR_KEYS"
+
+
+_SESSIONS = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def _backend_session(dbname, backend_id):
+    """One requests session per backend and process: connections are reused between jobs."""
+    key = (dbname, backend_id)
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.get(key)
+        if session is None:
+            session = _SESSIONS[key] = requests.Session()
+        return session
 
 
 def _normalized_origin(url):
@@ -266,6 +284,19 @@ class ConnectorBackend(models.Model):
         if self.company_id and self.company_id not in self.company_ids:
             self.company_ids |= self.company_id
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_audited(self):
+        Audit = self.env["connector.audit.log"].sudo()
+        for backend in self:
+            if Audit.search_count([("backend_id", "=", backend.id)], limit=1):
+                raise UserError(
+                    _(
+                        "Backend %(backend)s has an audit trail and cannot be deleted: archive it "
+                        "instead (Action > Archive). Its history stays readable.",
+                        backend=backend.name,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -279,10 +310,18 @@ class ConnectorBackend(models.Model):
 
     @api.model
     def _connector_vault(self):
-        """The vault built from the configured keys (config option first, then env variable)."""
+        """The vault built from the configured keys (config option first, then env variable).
+
+        Raises VaultKeyMissing / VaultKeyInvalid (their messages say how to configure keys):
+        screens turn them into a UserError, jobs into an AuthError (the backend waits).
+        """
+        keys = parse_keys(config.get(CONFIG_KEYS_OPTION), os.environ.get(ENV_KEYS_VARIABLE))
+        return Vault(keys)
+
+    @api.model
+    def _connector_vault_for_user(self):
         try:
-            keys = parse_keys(config.get(CONFIG_KEYS_OPTION), os.environ.get(ENV_KEYS_VARIABLE))
-            return Vault(keys)
+            return self._connector_vault()
         except (VaultKeyMissing, VaultKeyInvalid) as exc:
             raise UserError(str(exc)) from None
 
@@ -297,14 +336,19 @@ class ConnectorBackend(models.Model):
             backend.api_token = False
 
     def _inverse_webhook_secret(self):
-        for backend in self:
-            if backend.webhook_secret:
-                backend._set_secret("webhook_secret", backend.webhook_secret)
+        self._store_secret_field("webhook_secret", "webhook_secret")
 
     def _inverse_api_token(self):
+        self._store_secret_field("api_token", "api_token")
+
+    def _store_secret_field(self, field_name, secret_name):
+        """Inverse of a write-only credential field: encrypt, store, and forget the value."""
         for backend in self:
-            if backend.api_token:
-                backend._set_secret("api_token", backend.api_token)
+            value = backend[field_name]
+            if value:
+                backend._set_secret(secret_name, value)
+        # Do not keep the plaintext in the ORM cache for the rest of the request.
+        self.invalidate_recordset([field_name])
 
     @api.depends_context("uid")
     def _compute_secret_summary(self):
@@ -339,7 +383,7 @@ class ConnectorBackend(models.Model):
             "connector_base.group_connector_manager"
         ):
             raise UserError(_("Only a Connector Manager can set credentials."))
-        vault = self._connector_vault()
+        vault = self._connector_vault_for_user()
         token = vault.encrypt(value)
         SECRETS.register(value)
         Secret = self.env["connector.secret"].sudo().with_context(**{CTX_NO_AUDIT: True})
@@ -375,6 +419,9 @@ class ConnectorBackend(models.Model):
             return None
         try:
             value = self._connector_vault().decrypt(secret.ciphertext)
+        except (VaultKeyMissing, VaultKeyInvalid) as exc:
+            # A configuration problem of the server: the backend waits, attempts are kept.
+            raise AuthError(str(exc)) from None
         except SecretDecryptError as exc:
             raise AuthError(
                 _(
@@ -408,7 +455,7 @@ class ConnectorBackend(models.Model):
     def action_rotate_encryption(self):
         """Re-encrypt every stored credential with the first configured key."""
         self._check_manager()
-        vault = self._connector_vault()
+        vault = self._connector_vault_for_user()
         rotated = 0
         for secret in self.env["connector.secret"].sudo().search([]):
             if vault.needs_rotation(secret.ciphertext):
@@ -640,13 +687,14 @@ class ConnectorBackend(models.Model):
         bucket = None
         if self.rate_limit:
             bucket = bucket_for((self.env.cr.dbname, self.id), self.rate_limit)
-        correlation = correlation_id or self.env.context.get("connector_correlation_id")
+        correlation = correlation_id or self.env.context.get(CTX_CORRELATION_ID)
         return HttpClient(
             base,
             timeout=(self.timeout_connect, self.timeout_read),
             auth=auth,
             rate_limiter=bucket,
             correlation_id=correlation,
+            session=_backend_session(self.env.cr.dbname, self.id),
             logger=logging.getLogger(f"odoo.addons.connector_base.http.{self.backend_type}"),
         )
 
@@ -767,7 +815,10 @@ class ConnectorBackend(models.Model):
         if payload.get("encoding") == "base64":
             raw = base64.b64decode(raw).decode("utf-8", errors="replace")
         try:
-            specs = self._webhook_events(json.loads(raw), {})
+            headers = (
+                {"X-Connector-Event-Id": payload["event_id"]} if payload.get("event_id") else {}
+            )
+            specs = self._webhook_events(json.loads(raw), headers)
         except (ValueError, KeyError, TypeError) as exc:
             raise BusinessError(
                 _(

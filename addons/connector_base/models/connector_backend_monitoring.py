@@ -147,9 +147,6 @@ class ConnectorBackendMonitoring(models.Model):
     def action_open_pending_jobs(self):
         return self._open_jobs("search_default_pending", _("Pending jobs of %s", self.name))
 
-    def action_open_all_jobs(self):
-        return self._open_jobs("search_default_backend_id", _("Jobs of %s", self.name))
-
     def action_open_streams(self):
         self.ensure_one()
         return {
@@ -244,9 +241,7 @@ class ConnectorBackendMonitoring(models.Model):
                         ),
                     )
                 )
-            stale = backend.stream_ids.with_context(connector_stale_factor=factor).filtered(
-                "is_stale"
-            )
+            stale = backend.stream_ids.filtered("is_stale")
             for stream in stale:
                 problems.append(
                     (
@@ -267,7 +262,8 @@ class ConnectorBackendMonitoring(models.Model):
             problems_by_backend[backend] = problems
         runner_problems = self._runner_problems(now)
         for backend, problems in problems_by_backend.items():
-            for title, detail in problems + runner_problems:
+            problems.extend(runner_problems)
+            for title, detail in problems:
                 backend._raise_alert(title, detail)
         return problems_by_backend
 

@@ -26,6 +26,7 @@ class ConnectorBinding(models.Model):
     _description = "Connector Binding (external ID)"
     _order = "backend_id, remote_type, remote_id"
     _rec_name = "remote_id"
+    _connector_technical = True  # never audited as a business write of a job
 
     backend_id = fields.Many2one("connector.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)

@@ -46,6 +46,7 @@ class ConnectorJob(models.Model):
     _name = "connector.job"
     _description = "Connector Job"
     _order = "id desc"
+    _connector_technical = True  # never audited as a business write of a job
 
     name = fields.Char(compute="_compute_name")
     backend_id = fields.Many2one(
@@ -440,7 +441,8 @@ class ConnectorJob(models.Model):
                 "message": message,
                 "type": "success",
                 "sticky": False,
-                "next": {"type": "ir.actions.act_window_close"},
+                # Reload the list or form so the new state shows (and close a dialog).
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 

@@ -10,6 +10,7 @@ class ConnectorJobAttempt(models.Model):
     _description = "Connector Job Attempt"
     _order = "job_id desc, number desc, id desc"
     _log_access = False
+    _connector_technical = True  # never audited as a business write of a job
 
     job_id = fields.Many2one("connector.job", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one("res.company", index=True)

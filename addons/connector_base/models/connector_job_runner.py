@@ -131,7 +131,8 @@ class ConnectorJobRunner(models.Model):
             # A runner-level failure (not a job's: those are caught per job). Log and stop this
             # run cleanly; leases bring back whatever was claimed.
             _logger.exception("connector queue runner %s stopped after an error", worker)
-            self.env.cr.rollback()
+            if self._can_commit():
+                self.env.cr.rollback()
             remaining = 0
         self._commit_progress(done=done, remaining=remaining)
         return done
@@ -185,6 +186,7 @@ class ConnectorJobRunner(models.Model):
         )
         rows = self.env.cr.dictfetchall()
         rows.sort(key=lambda row: row["id"])
+        self.browse([row["id"] for row in rows]).invalidate_recordset()
         return claim, rows
 
     @api.model
@@ -319,15 +321,18 @@ class ConnectorJobRunner(models.Model):
                 handler = backend._job_handler(row["operation"])
                 result = handler(job)
                 backend.env.flush_all()
-                self._finish_done(job_id, claim, started_at, clock, result, row)
+                self._finish_done(job_id, claim, clock, result, row, now)
         except LeaseLost:
             _logger.warning("connector job %s: lease lost, result discarded", job_id)
             return
-        except Exception as exc:
+        except Exception as exc:  # every failure is recorded on the job, none escapes
             outcome = self._classify(exc)
             outcome["traceback"] = traceback.format_exc()
-            self._finish_failed(backend, job_id, claim, started_at, clock, row, exc, outcome)
+            self._finish_failed(backend, job_id, claim, started_at, clock, row, exc, outcome, now)
             return
+        finally:
+            # The queue is updated in SQL: drop what the ORM cached of this job.
+            self.browse(job_id).invalidate_recordset()
         self._insert_attempts(
             [
                 {
@@ -354,8 +359,8 @@ class ConnectorJobRunner(models.Model):
         return {"error_class": error_class, "retry_after": retry_after}
 
     @api.model
-    def _finish_done(self, job_id, claim, started_at, clock, result, row):
-        now = fields.Datetime.now()
+    def _finish_done(self, job_id, claim, clock, result, row, now=None):
+        now = now or fields.Datetime.now()
         result_model = result_id = None
         if isinstance(result, models.BaseModel) and result:
             result_model, result_id = result._name, result[:1].id
@@ -380,10 +385,12 @@ class ConnectorJobRunner(models.Model):
             raise LeaseLost(job_id)
 
     @api.model
-    def _finish_failed(self, backend, job_id, claim, started_at, clock, row, exc, outcome):
+    def _finish_failed(
+        self, backend, job_id, claim, started_at, clock, row, exc, outcome, now=None
+    ):
         """Record a failure: retry later (transient), wait for a person (business, unexpected),
         or wait for the backend to be fixed without burning the attempt (auth)."""
-        now = fields.Datetime.now()
+        now = now or fields.Datetime.now()
         error_class = outcome["error_class"]
         message = self._error_message(exc)
         attempts, max_attempts = row["attempts"], row["max_attempts"]

@@ -10,6 +10,7 @@ class ConnectorSecret(models.Model):
 
     _name = "connector.secret"
     _description = "Connector Credential (encrypted)"
+    _connector_technical = True  # never audited as a business write of a job
 
     backend_id = fields.Many2one("connector.backend", required=True, ondelete="cascade", index=True)
     name = fields.Char(required=True, help="Which credential, e.g. api_token or webhook_secret.")

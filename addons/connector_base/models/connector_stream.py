@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 
+from ..const import CTX_NO_AUDIT
 from ..engine.errors import BusinessError
 
 
@@ -9,7 +10,8 @@ class ConnectorStream(models.Model):
     """A flow of records pulled from a backend (e.g. "deals", "time entries") with its own cursor.
 
     A scheduled pull queues one ``stream.pull`` job per due stream; the backend's handler
-    ``_pull_<code>(stream, job)`` reads from the cursor and returns the new cursor.
+    ``_pull_<code>(stream, job)`` reads from the cursor, queues or applies what it read, and
+    records its progress with ``stream._record_pull_result(new cursor, count)``.
     """
 
     _name = "connector.stream"
@@ -41,9 +43,8 @@ class ConnectorStream(models.Model):
     ]
 
     @api.depends("last_success_at", "backend_id.sync_interval")
-    @api.depends_context("connector_stale_factor")
     def _compute_is_stale(self):
-        factor = self.env.context.get("connector_stale_factor", 3)
+        factor = self.env["connector.job"]._queue_setting("alert_stale_stream_factor")
         now = fields.Datetime.now()
         for stream in self:
             limit = timedelta(minutes=stream.backend_id.sync_interval * factor)
@@ -72,7 +73,8 @@ class ConnectorStream(models.Model):
                 direction="inbound",
                 source=source,
             )
-            stream.sudo().write({"last_run_at": now})
+            # Bookkeeping, not configuration: not worth an audit entry per pull.
+            stream.sudo().with_context(**{CTX_NO_AUDIT: True}).write({"last_run_at": now})
         return jobs
 
     def action_pull_now(self):
@@ -100,7 +102,8 @@ class ConnectorStream(models.Model):
             values["cursor_date"] = new_cursor_date
         if new_cursor_value is not None:
             values["cursor_value"] = new_cursor_value or False
-        self.sudo().write(values)
+        # The cursor moves on every pull: bookkeeping, not an audited configuration change.
+        self.sudo().with_context(**{CTX_NO_AUDIT: True}).write(values)
 
     def _run_pull(self, job):
         """Called by the stream.pull job: delegate to the backend's ``_pull_<code>``."""

@@ -77,13 +77,25 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULTS["alert_runner_stale_minutes"],
     )
     connector_metrics_token = fields.Char(
+        compute="_compute_connector_metrics_token",
+        inverse="_inverse_connector_metrics_token",
         string="Metrics token",
         help="Write-only. Prometheus scrapes /connector/metrics/<database> with the header "
         "'Authorization: Bearer <token>'. Only its SHA-256 is stored.",
     )
     connector_metrics_token_set = fields.Boolean(compute="_compute_connector_metrics_token_set")
 
-    @api.depends("connector_metrics_token")
+    def _compute_connector_metrics_token(self):
+        # Write-only and never stored in this (persisted) wizard table: only its hash is kept.
+        self.connector_metrics_token = False
+
+    def _inverse_connector_metrics_token(self):
+        for settings in self:
+            if settings.connector_metrics_token:
+                digest = hashlib.sha256(settings.connector_metrics_token.encode()).hexdigest()
+                self.env["ir.config_parameter"].sudo().set_param(METRICS_TOKEN_PARAM, digest)
+        self.invalidate_recordset(["connector_metrics_token"])
+
     def _compute_connector_metrics_token_set(self):
         stored = self.env["ir.config_parameter"].sudo().get_param(METRICS_TOKEN_PARAM)
         for settings in self:
@@ -110,9 +122,6 @@ class ResConfigSettings(models.TransientModel):
 
     def set_values(self):
         super().set_values()
-        if self.connector_metrics_token:
-            digest = hashlib.sha256(self.connector_metrics_token.encode()).hexdigest()
-            self.env["ir.config_parameter"].sudo().set_param(METRICS_TOKEN_PARAM, digest)
         self.env["connector.job"].sudo()._sync_runner_crons(self.connector_runner_count)
 
     @api.model

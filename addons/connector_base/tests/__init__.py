@@ -1,0 +1,12 @@
+from . import (
+    test_audit,
+    test_bindings,
+    test_monitoring,
+    test_queue,
+    test_queue_errors,
+    test_security,
+    test_staging,
+    test_tour,
+    test_vault,
+    test_webhook,
+)

@@ -1,0 +1,1 @@
+from . import connector_backend, connector_test_record
