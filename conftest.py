@@ -4,9 +4,22 @@ A skipped test is a test that did not run. Odoo skips browser tours silently whe
 websocket-client is missing, so every skip fails the run instead of passing quietly.
 """
 
+import logging
+
 import pytest
 
 _skipped = []
+
+
+class _PytestOdooImportNoise(logging.Filter):
+    """pytest-odoo imports odoo.tests while collecting, before it enables test mode, and Odoo
+    logs that as an ERROR ("Importing test framework..."): expected here, not a failure."""
+
+    def filter(self, record):
+        return not str(record.msg).startswith("Importing test framework")
+
+
+logging.getLogger("odoo.tests.common").addFilter(_PytestOdooImportNoise())
 
 
 def pytest_runtest_logreport(report):

@@ -343,7 +343,7 @@ def cmd_test(opts):
     failures = []
 
     if run_pytest(
-        ["tests/unit", "-q", "-p", "no:cacheprovider", "-p", "no:pytest_odoo"], env, "unit tests"
+        ["tests/unit", "-q", "-p", "no:cacheprovider", "-p", "no:odoo"], env, "unit tests"
     ):
         failures.append("unit tests")
 
@@ -384,8 +384,11 @@ def cmd_test(opts):
         integration = [
             "tests/integration",
             "-q",
+            "-s",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "no:odoo",
         ]
         if run_pytest(integration, env, "integration tests"):
             failures.append("integration tests")

@@ -10,6 +10,7 @@ Answers: 401 bad/stale signature (nothing stored), 404 unknown backend, 413 body
 needs-attention job with its raw body and still gets 200 (the sender must not retry forever).
 """
 
+import functools
 import json
 import logging
 import time
@@ -17,6 +18,7 @@ import time
 from odoo import SUPERUSER_ID, api, http
 from odoo.http import request
 from odoo.modules.registry import Registry
+from odoo.service.model import retrying
 
 from ..models.connector_backend import WEBHOOK_HARD_MAX_BYTES as HARD_MAX_BYTES
 
@@ -48,10 +50,14 @@ def run_in_database(dbname, function):
     commits it before sending the response); otherwise a cursor of its own is opened.
     """
     if request.db == dbname and request.env is not None:
+        # Odoo's request layer already retries this transaction on serialization failures.
         return function(request.env(user=SUPERUSER_ID, su=True))
     registry = Registry(dbname)
     with registry.cursor() as cr:
-        return function(api.Environment(cr, SUPERUSER_ID, {}))
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        # Two deliveries of one event racing on the idempotency key: under REPEATABLE READ the
+        # second gets a serialization failure once the first commits; retried, it finds the job.
+        return retrying(functools.partial(function, env), env)
 
 
 class ConnectorWebhookController(http.Controller):

@@ -228,7 +228,8 @@ class ConnectorJob(models.Model):
 
         Returns the jobs, in the order of the specs (existing ones for duplicate keys). The
         unique index makes two transactions racing on one key create one job: the second waits
-        for the first and inserts nothing.
+        for the first, then (Odoo runs REPEATABLE READ) fails with a serialization error that
+        Odoo's request layer and the queue runner retry; the retry finds the existing job.
         """
         backend.ensure_one()
         if not specs:

@@ -127,6 +127,8 @@ class ConnectorJobRunner(models.Model):
                 if not claimed_any:
                     break
             remaining = self._count_ready(now or fields.Datetime.now())
+            if not remaining:
+                self._schedule_next_wakeup(now or fields.Datetime.now())
         except Exception:
             # A runner-level failure (not a job's: those are caught per job). Log and stop this
             # run cleanly; leases bring back whatever was claimed.
@@ -236,6 +238,32 @@ class ConnectorJobRunner(models.Model):
                 ]
             )
         return len(rows)
+
+    @api.model
+    def _schedule_next_wakeup(self, now):
+        """Wake the runners when the next lease expires or retry falls due, so that a dead
+        runner's jobs and backed-off retries do not wait for the next regular cron interval."""
+        self.env.cr.execute(
+            """SELECT LEAST(
+                   (SELECT min(lease_until) FROM connector_job WHERE state = 'running'),
+                   (SELECT min(eta) FROM connector_job WHERE state = 'pending' AND eta > %s))""",
+            (now,),
+        )
+        wake_at = self.env.cr.fetchone()[0]
+        if not wake_at:
+            return
+        wake_at = max(wake_at, now) + timedelta(seconds=1)
+        for cron in self._runner_crons():
+            has_trigger = (
+                self.env["ir.cron.trigger"]
+                .sudo()
+                .search_count(
+                    [("cron_id", "=", cron.id), ("call_at", ">", now), ("call_at", "<=", wake_at)],
+                    limit=1,
+                )
+            )
+            if not has_trigger:
+                cron._trigger(at=wake_at)
 
     @api.model
     def _count_ready(self, now):

@@ -1,3 +1,4 @@
+import os
 import time
 
 from odoo import models
@@ -61,6 +62,22 @@ class ConnectorBackend(models.Model):
             # A handler that (wrongly) puts a credential in an error: it must be redacted.
             raise BusinessError(f"remote said no to token {self._get_secret('api_token')}")
         return None
+
+    def _job_test_trace(self, job):
+        """Record which process ran the job and when (multi-process integration tests)."""
+        started = time.time()
+        payload = job._payload()
+        if payload.get("sleep"):
+            time.sleep(payload["sleep"])
+        self.env["connector.test.record"].create(
+            {
+                "name": f"job:{job.id}",
+                "job_ref": job.id,
+                "pid": os.getpid(),
+                "t_start": started,
+                "t_end": time.time(),
+            }
+        )
 
     def _pull_records(self, stream, job):
         """A stream puller: reads 'pages' from the payload's fixture and advances the cursor."""

@@ -12,3 +12,8 @@ class ConnectorTestRecord(models.Model):
     value = fields.Integer()
     email = fields.Char()
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
+    # Written by the trace handler: which job ran, in which process, from when to when.
+    job_ref = fields.Integer(index=True)
+    pid = fields.Integer()
+    t_start = fields.Float(digits=(16, 6))
+    t_end = fields.Float(digits=(16, 6))
