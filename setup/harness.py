@@ -336,6 +336,11 @@ def run_pytest(args, env, label):
     return 0 if result.returncode == 5 else result.returncode
 
 
+def plain_pytest_args(path, *extra):
+    """pytest without the pytest-odoo plugin: these tests start Odoo processes themselves."""
+    return [path, "-q", "-s", "-p", "no:cacheprovider", "-p", "no:odoo", *extra]
+
+
 def cmd_test(opts):
     CACHE.mkdir(exist_ok=True)
     env = dict(os.environ)
@@ -381,16 +386,7 @@ def cmd_test(opts):
             failures.append("Odoo tests")
 
         env["SUITE_ODOO_CONFIG"] = str(config_path)
-        integration = [
-            "tests/integration",
-            "-q",
-            "-s",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:odoo",
-        ]
-        if run_pytest(integration, env, "integration tests"):
+        if run_pytest(plain_pytest_args("tests/integration"), env, "integration tests"):
             failures.append("integration tests")
     finally:
         if cluster.external and dbname:
@@ -418,8 +414,9 @@ def cmd_bench(opts):
         ensure_encryption_key(env)
         config_path = write_odoo_config(cluster, "bench", include_tests=True)
         env["SUITE_ODOO_CONFIG"] = str(config_path)
-        args = ["tests/benchmarks", "-q", "-s", "-p", "no:cacheprovider", *opts.pytest_args]
-        return run_pytest(args, env, "benchmarks")
+        return run_pytest(
+            plain_pytest_args("tests/benchmarks", *opts.pytest_args), env, "benchmarks"
+        )
     finally:
         cluster.stop()
 

@@ -42,6 +42,11 @@ def query(dbname, sql, params=None):
         return cr.fetchall() if cr.description else None
 
 
+def odoo_command(dbname, *args):
+    """An Odoo server command line on the harness's configuration."""
+    return [sys.executable, "-m", "odoo", "-c", _config(), "-d", dbname, *args]
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -60,19 +65,13 @@ class OdooServer:
     def start(self):
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "odoo",
-                "-c",
-                _config(),
-                "-d",
+            odoo_command(
                 self.dbname,
                 f"--db-filter=^{self.dbname}$",
                 f"--http-port={free_port()}",
                 f"--max-cron-threads={self.cron_threads}",
                 "--log-level=info",
-            ],
+            ),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -111,35 +110,37 @@ def wait_until(predicate, timeout, interval=0.5, message="condition"):
     raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
-@pytest.fixture(scope="session")
-def integration_db(tmp_path_factory):
-    """A fresh database with connector_base and its test addon, dropped at the end."""
-    dbname = f"suite_integration_{os.getpid()}"
+@contextlib.contextmanager
+def fresh_database(prefix):
+    """A fresh database with connector_base and its test addon (no demo data), dropped after."""
+    dbname = f"{prefix}_{os.getpid()}"
     subprocess.run(["dropdb", "--if-exists", dbname], check=True)
     started = time.monotonic()
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "odoo",
-            "-c",
-            _config(),
-            "-d",
+        odoo_command(
             dbname,
             "-i",
             "connector_base_test",
             "--without-demo=all",
             "--stop-after-init",
             "--log-level=warn",
-        ],
+        ),
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    print(f"\n[integration] database {dbname} installed in {time.monotonic() - started:.0f} s")
-    yield dbname
-    subprocess.run(["dropdb", "--if-exists", "--force", dbname], check=False)
+    print(f"\n[setup] database {dbname} installed in {time.monotonic() - started:.0f} s")
+    try:
+        yield dbname
+    finally:
+        subprocess.run(["dropdb", "--if-exists", "--force", dbname], check=False)
+
+
+@pytest.fixture(scope="session")
+def integration_db():
+    with fresh_database("suite_integration") as dbname:
+        yield dbname
 
 
 @pytest.fixture

@@ -13,15 +13,15 @@ from .conftest import _config, connect, query, wait_until
 HERE = Path(__file__).parent
 
 
-def setup(dbname, command, *args):
-    out = subprocess.run(
-        [sys.executable, str(HERE / "queue_setup.py"), _config(), dbname, command, *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def step_command(dbname, step, *args):
+    """The command running one step of odoo_steps.py in an Odoo process of its own."""
+    return [sys.executable, str(HERE / "odoo_steps.py"), _config(), dbname, step, *map(str, args)]
+
+
+def setup(dbname, step, *args):
+    out = subprocess.run(step_command(dbname, step, *args), capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])["result"]
 
 
 def reset_queue(dbname):

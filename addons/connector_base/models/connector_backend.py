@@ -705,15 +705,26 @@ class ConnectorBackend(models.Model):
         try:
             message = self._connector_test_connection()
         except ConnectorError as exc:
+            # Not raised: a UserError would roll back the health this test just measured.
             health = HEALTH_DOWN if exc.error_class == "auth" else HEALTH_DEGRADED
             self._set_health(health, exc.message)
-            raise UserError(
-                _(
-                    "Test connection of %(backend)s failed: %(error)s",
-                    backend=self.name,
-                    error=exc.message,
-                )
-            ) from None
+            failure = _(
+                "Test connection of %(backend)s failed: %(error)s",
+                backend=self.name,
+                error=exc.message,
+            )
+            self.message_post(body=failure)
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "title": _("Connection failed"),
+                    "message": failure,
+                    "type": "danger",
+                    "sticky": True,
+                    "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                },
+            }
         self._set_health(HEALTH_OK, message)
         self.message_post(body=_("Test connection succeeded: %s", message))
         return {

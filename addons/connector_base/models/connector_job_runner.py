@@ -30,7 +30,6 @@ from ..const import (
     JOB_DEAD,
     JOB_NEEDS_ATTENTION,
     JOB_PENDING,
-    OUTCOME_DONE,
     OUTCOME_LEASE_EXPIRED,
     PARAM_PREFIX,
 )
@@ -175,7 +174,7 @@ class ConnectorJobRunner(models.Model):
               FROM claimable
              WHERE j.id = claimable.id
             RETURNING j.id, j.operation, j.attempts, j.max_attempts, j.correlation_id,
-                      j.create_date, j.record_key
+                      j.create_date, j.record_key, j.company_id
             """,
             {
                 "backend": backend.id,
@@ -311,10 +310,10 @@ class ConnectorJobRunner(models.Model):
             if time.monotonic() - lease_renewed_at > lease_seconds / 2:
                 self._renew_lease(claim, [r["id"] for r in rows[index:]], now)
                 lease_renewed_at = time.monotonic()
-            self._run_claimed_job(handler_backend, claim, row, now)
+            error_class = self._run_claimed_job(handler_backend, claim, row, now)
             ran += 1
             self._commit_progress()
-            if handler_backend.health == HEALTH_DOWN:
+            if error_class == AUTH:
                 # Auth/config failure: the rest of the batch would fail the same way.
                 self._release_unstarted(claim, [r["id"] for r in rows[index + 1 :]])
                 self._commit_progress()
@@ -334,7 +333,11 @@ class ConnectorJobRunner(models.Model):
 
     @api.model
     def _run_claimed_job(self, handler_backend, claim, row, now=None):
-        """Run one claimed job in its own savepoint and record the outcome."""
+        """Run one claimed job in its own savepoint and record the outcome.
+
+        Returns the error class of a failure, None on success. Nothing here reads ORM fields
+        per job: after each commit the cache is empty and a read would cost a query.
+        """
         job_id = row["id"]
         started_at = now or fields.Datetime.now()
         clock = time.monotonic()
@@ -349,32 +352,19 @@ class ConnectorJobRunner(models.Model):
                 handler = backend._job_handler(row["operation"])
                 result = handler(job)
                 backend.env.flush_all()
-                self._finish_done(job_id, claim, clock, result, row, now)
+                self._finish_done(job_id, claim, started_at, clock, result, row, now)
         except LeaseLost:
             _logger.warning("connector job %s: lease lost, result discarded", job_id)
-            return
+            return None
         except Exception as exc:  # every failure is recorded on the job, none escapes
             outcome = self._classify(exc)
             outcome["traceback"] = traceback.format_exc()
             self._finish_failed(backend, job_id, claim, started_at, clock, row, exc, outcome, now)
-            return
+            return outcome["error_class"]
         finally:
             # The queue is updated in SQL: drop what the ORM cached of this job.
             self.browse(job_id).invalidate_recordset()
-        self._insert_attempts(
-            [
-                {
-                    "job_id": job_id,
-                    "company_id": handler_backend.sudo().company_id.id,
-                    "number": row["attempts"],
-                    "started_at": started_at,
-                    "ended_at": now or fields.Datetime.now(),
-                    "duration_ms": (time.monotonic() - clock) * 1000,
-                    "outcome": OUTCOME_DONE,
-                    "worker": claim,
-                }
-            ]
-        )
+        return None
 
     @api.model
     def _classify(self, exc):
@@ -387,27 +377,37 @@ class ConnectorJobRunner(models.Model):
         return {"error_class": error_class, "retry_after": retry_after}
 
     @api.model
-    def _finish_done(self, job_id, claim, clock, result, row, now=None):
+    def _finish_done(self, job_id, claim, started_at, clock, result, row, now=None):
+        """Mark the job done and record its attempt, in one statement; fenced by the claim."""
         now = now or fields.Datetime.now()
         result_model = result_id = None
         if isinstance(result, models.BaseModel) and result:
             result_model, result_id = result._name, result[:1].id
         latency = (now - row["create_date"]).total_seconds() if row.get("create_date") else None
+        duration = (time.monotonic() - clock) * 1000
         self.env.cr.execute(
-            """UPDATE connector_job
-               SET state = 'done', done_at = %s, lease_until = NULL, duration_ms = %s,
-                   latency_s = %s, result_model = %s, result_id = %s, error_class = NULL,
-                   last_error = NULL
-               WHERE id = %s AND claimed_by = %s AND state = 'running'""",
-            (
-                now,
-                (time.monotonic() - clock) * 1000,
-                latency,
-                result_model,
-                result_id,
-                job_id,
-                claim,
-            ),
+            """WITH finished AS (
+                   UPDATE connector_job
+                   SET state = 'done', done_at = %(now)s, lease_until = NULL,
+                       duration_ms = %(duration)s, latency_s = %(latency)s,
+                       result_model = %(result_model)s, result_id = %(result_id)s,
+                       error_class = NULL, last_error = NULL
+                   WHERE id = %(job)s AND claimed_by = %(claim)s AND state = 'running'
+                   RETURNING id, company_id, attempts)
+               INSERT INTO connector_job_attempt (job_id, company_id, number, started_at,
+                   ended_at, duration_ms, outcome, worker)
+               SELECT id, company_id, attempts, %(started)s, %(now)s, %(duration)s, 'done', %(claim)s
+               FROM finished""",
+            {
+                "now": now,
+                "duration": duration,
+                "latency": latency,
+                "result_model": result_model,
+                "result_id": result_id,
+                "job": job_id,
+                "claim": claim,
+                "started": started_at,
+            },
         )
         if self.env.cr.rowcount != 1:
             raise LeaseLost(job_id)
@@ -466,7 +466,7 @@ class ConnectorJobRunner(models.Model):
             [
                 {
                     "job_id": job_id,
-                    "company_id": backend.sudo().company_id.id,
+                    "company_id": row["company_id"],
                     "number": row["attempts"],
                     "started_at": started_at,
                     "ended_at": now,

@@ -1,6 +1,7 @@
 from . import (
     test_audit,
     test_bindings,
+    test_http,
     test_monitoring,
     test_queue,
     test_queue_errors,

@@ -70,6 +70,14 @@ class ConnectorCase(TransactionCase):
         cls.backend.action_activate()
         cls.Job = cls.env["connector.job"]
 
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # Odoo's test hook on requests compares `timeout < 10` and breaks on the (connect, read)
+        # tuple that requests accepts and connectors always pass; the hook only needs a number.
+        if isinstance(kw.get("timeout"), tuple):
+            kw["timeout"] = max(t for t in kw["timeout"] if t)
+        return super()._request_handler(s, r, **kw)
+
     def tearDown(self):
         SECRETS.clear()
         super().tearDown()
