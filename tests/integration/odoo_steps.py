@@ -124,8 +124,16 @@ def run(env, start_at="0"):
     return {"done": done, "seconds": time.perf_counter() - started, "started": started}
 
 
+def webhook_key(env, backend_id, secret):
+    """Set the backend's webhook secret; return its webhook key."""
+    backend = env["connector.backend"].browse(int(backend_id))
+    backend._set_secret("webhook_secret", secret)
+    return backend.webhook_key
+
+
 STEPS = {
     "make_backend": make_backend,
+    "webhook_key": webhook_key,
     "enqueue_trace": enqueue_trace,
     "orm_create": orm_create,
     "enqueue": enqueue,

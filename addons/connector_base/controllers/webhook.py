@@ -14,8 +14,9 @@ import functools
 import json
 import logging
 import time
+from contextlib import closing
 
-from odoo import SUPERUSER_ID, api, http
+from odoo import SUPERUSER_ID, api, http, sql_db
 from odoo.http import request
 from odoo.modules.registry import Registry
 from odoo.service.model import retrying
@@ -34,13 +35,34 @@ def _json_response(status, data):
 
 
 def database_allowed(dbname):
-    """The database named in the URL exists and the server's dbfilter lets this host see it."""
+    """The database named in the URL is visible to this host (dbfilter) and has connector_base
+    installed; otherwise the URL is unknown (404), never a server error."""
     if request.db:
         return request.db == dbname
     try:
-        return dbname in http.db_list(force=True, host=request.httprequest.environ.get("HTTP_HOST"))
-    except Exception:
-        return dbname in http.db_filter([dbname])
+        visible = dbname in http.db_list(
+            force=True, host=request.httprequest.environ.get("HTTP_HOST")
+        )
+    except Exception:  # listing fails when list_db is disabled
+        visible = dbname in http.db_filter([dbname])
+    return visible and _connector_installed(dbname)
+
+
+def _connector_installed(dbname):
+    try:
+        with closing(sql_db.db_connect(dbname).cursor()) as cr:
+            cr.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_name = 'ir_module_module'"
+            )
+            if not cr.fetchone():
+                return False
+            cr.execute(
+                "SELECT 1 FROM ir_module_module WHERE name = 'connector_base' AND state = 'installed'"
+            )
+            return bool(cr.fetchone())
+    except Exception:  # an unreachable database is an unknown URL
+        _logger.info("connector webhook: database %s is not usable", dbname, exc_info=True)
+        return False
 
 
 def run_in_database(dbname, function):
