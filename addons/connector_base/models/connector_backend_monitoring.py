@@ -31,14 +31,22 @@ class ConnectorBackendMonitoring(models.Model):
     job_dead_count = fields.Integer(compute="_compute_monitoring", string="Dead")
     job_failed_count = fields.Integer(compute="_compute_monitoring", string="Failed")
     oldest_pending_minutes = fields.Float(
-        compute="_compute_monitoring", string="Oldest pending (min)"
+        compute="_compute_monitoring", string="Oldest pending (min)", digits=(16, 1)
     )
     done_1h = fields.Integer(compute="_compute_monitoring", string="Done (1 h)")
     done_24h = fields.Integer(compute="_compute_monitoring", string="Done (24 h)")
-    failure_rate_1h = fields.Float(compute="_compute_monitoring", string="Failure rate (1 h, %)")
-    failure_rate_24h = fields.Float(compute="_compute_monitoring", string="Failure rate (24 h, %)")
-    latency_p50 = fields.Float(compute="_compute_monitoring", string="Latency p50 (s)")
-    latency_p95 = fields.Float(compute="_compute_monitoring", string="Latency p95 (s)")
+    failure_rate_1h = fields.Float(
+        compute="_compute_monitoring", string="Failure rate (1 h, %)", digits=(16, 1)
+    )
+    failure_rate_24h = fields.Float(
+        compute="_compute_monitoring", string="Failure rate (24 h, %)", digits=(16, 1)
+    )
+    latency_p50 = fields.Float(
+        compute="_compute_monitoring", string="Latency p50 (s)", digits=(16, 1)
+    )
+    latency_p95 = fields.Float(
+        compute="_compute_monitoring", string="Latency p95 (s)", digits=(16, 1)
+    )
     last_sync_summary = fields.Text(compute="_compute_monitoring", string="Last successful sync")
 
     @api.depends_context("uid")
