@@ -1,0 +1,1 @@
+"""Pure billing logic (no Odoo import): periods, rate resolution, caps, retainers, recognition."""

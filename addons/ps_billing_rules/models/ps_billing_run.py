@@ -1,0 +1,426 @@
+import logging
+import time
+from datetime import timedelta
+
+from odoo import _, api, fields, models, modules
+from odoo.exceptions import UserError
+from odoo.tools import config
+
+from ..logic import periods
+from .ps_billing_engine import SKIP_REASONS, ConcurrentBilling
+
+_logger = logging.getLogger(__name__)
+
+RUN_STATES = [
+    ("draft", "Draft"),
+    ("queued", "Queued"),
+    ("running", "Running"),
+    ("done", "Done"),
+]
+
+
+class PsBillingRun(models.Model):
+    """A billing run: turns approved, unbilled, unheld work of governed contracts into draft
+    invoices, one billing group (contract or customer) per transaction, and reports what it
+    created and what it skipped, with the reason."""
+
+    _name = "ps.billing.run"
+    _description = "Billing Run"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    name = fields.Char(required=True, default=lambda self: _("Billing run"))
+    origin = fields.Selection(
+        [
+            ("manual", "Manual"),
+            ("scheduled", "Scheduled"),
+            ("native", "Create Invoice"),
+            ("prebill", "Pre-bill review"),
+        ],
+        default="manual",
+        required=True,
+    )
+    period_end = fields.Date(
+        required=True,
+        default=lambda self: (
+            periods.month_start(fields.Date.context_today(self)) - timedelta(days=1)
+        ),
+        help="Work up to this day is billed (weekly contracts up to the last Sunday, monthly "
+        "contracts up to the last month end on or before it).",
+    )
+    invoice_date = fields.Date(required=True, default=fields.Date.context_today)
+    respect_cycle = fields.Boolean(default=True)
+    company_ids = fields.Many2many(
+        "res.company", string="Companies", default=lambda self: self.env.company
+    )
+    partner_ids = fields.Many2many("res.partner", string="Customers", help="Empty: every customer.")
+    order_ids = fields.Many2many(
+        "sale.order", string="Contracts", help="Empty: every governed contract."
+    )
+    state = fields.Selection(RUN_STATES, default="draft", required=True, tracking=True)
+    user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
+    pending_groups = fields.Json(readonly=True, help="Billing groups still to do (order ids).")
+    group_count = fields.Integer(string="Groups", readonly=True)
+    done_count = fields.Integer(string="Groups done", readonly=True)
+    progress = fields.Float(compute="_compute_progress")
+    line_ids = fields.One2many("ps.billing.run.line", "run_id", string="Report")
+    invoice_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
+    invoice_count = fields.Integer(compute="_compute_counts")
+    skipped_count = fields.Integer(compute="_compute_counts")
+    started_at = fields.Datetime(readonly=True)
+    finished_at = fields.Datetime(readonly=True)
+
+    @api.depends("group_count", "done_count", "state")
+    def _compute_progress(self):
+        for run in self:
+            run.progress = (
+                100.0
+                if run.state == "done"
+                else (100.0 * run.done_count / run.group_count if run.group_count else 0.0)
+            )
+
+    @api.depends("invoice_ids", "line_ids.line_type")
+    def _compute_counts(self):
+        for run in self:
+            run.invoice_count = len(run.invoice_ids)
+            run.skipped_count = len(run.line_ids.filtered(lambda line: line.line_type == "skip"))
+
+    # ------------------------------------------------------------------------------------------
+    # Selecting contracts and groups
+    # ------------------------------------------------------------------------------------------
+
+    def _contracts(self):
+        self.ensure_one()
+        domain = [("ps_governed", "=", True), ("state", "=", "sale")]
+        if self.order_ids:
+            domain.append(("id", "in", self.order_ids.ids))
+        if self.company_ids:
+            domain.append(("company_id", "in", self.company_ids.ids))
+        if self.partner_ids:
+            domain.append(("partner_id", "child_of", self.partner_ids.ids))
+        return self.env["sale.order"].sudo().search(domain, order="id")
+
+    def _billing_groups(self, orders):
+        """Lists of order ids billed on one invoice: per contract, or per customer (company,
+        invoice address, currency) for contracts that ask for one invoice per customer."""
+        groups, by_customer = [], {}
+        for order in orders:
+            if order.ps_invoice_grouping == "customer":
+                key = (
+                    order.company_id.id,
+                    order.partner_invoice_id.commercial_partner_id.id,
+                    order.currency_id.id,
+                )
+                by_customer.setdefault(key, []).append(order.id)
+            else:
+                groups.append([order.id])
+        return groups + list(by_customer.values())
+
+    # ------------------------------------------------------------------------------------------
+    # Running
+    # ------------------------------------------------------------------------------------------
+
+    def action_start(self):
+        """Queue the run; the billing cron works through it in bounded batches."""
+        for run in self.filtered(lambda r: r.state == "draft"):
+            groups = run._billing_groups(run._contracts())
+            run.write(
+                {
+                    "state": "queued",
+                    "pending_groups": groups,
+                    "group_count": len(groups),
+                    "done_count": 0,
+                    "started_at": fields.Datetime.now(),
+                }
+            )
+        self.env.ref("ps_billing_rules.ir_cron_process_billing_runs")._trigger()
+        return True
+
+    def action_run_now(self):
+        """Process the whole run in this request (small runs, tests)."""
+        self.action_start()
+        self._process(time_budget=None)
+        return True
+
+    @api.model
+    def _can_commit(self):
+        return not config["test_enable"] and not modules.module.current_test
+
+    def _commit_progress(self, done=None, remaining=None):
+        """The one place runs commit (never under tests) and report progress to the cron."""
+        if done is not None:
+            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining or 0)
+        if self._can_commit():
+            self.env.cr.commit()
+
+    def _process(self, time_budget=60):
+        """Bill pending groups until done or the time budget (seconds) is spent."""
+        deadline = time.monotonic() + time_budget if time_budget else None
+        holds_by_run = {}
+        done = 0
+        for run in self.filtered(lambda r: r.state in ("queued", "running")):
+            run.state = "running"
+            holds = holds_by_run.setdefault(
+                run.id, self.env["ps.billing.hold"]._active_holds_index(run.company_ids.ids)
+            )
+            while run.pending_groups:
+                if deadline and time.monotonic() > deadline:
+                    break
+                group = run.pending_groups[0]
+                run._bill_one_group(group, holds)
+                run.write(
+                    {"pending_groups": run.pending_groups[1:], "done_count": run.done_count + 1}
+                )
+                done += 1
+                self._commit_progress()
+            if not run.pending_groups:
+                run.write({"state": "done", "finished_at": fields.Datetime.now()})
+                run._post_summary()
+                self._commit_progress()
+        remaining = sum(len(run.pending_groups or []) for run in self)
+        return done, remaining
+
+    def _bill_one_group(self, order_ids, holds):
+        orders = (
+            self.env["sale.order"]
+            .sudo()
+            .browse(order_ids)
+            .exists()
+            .filtered(lambda order: order.state == "sale" and order.ps_governed)
+        )
+        if not orders:
+            return
+        Engine = self.env["ps.billing.engine"].sudo()
+        try:
+            with self.env.cr.savepoint():
+                result = Engine._bill_group(
+                    orders,
+                    self.period_end,
+                    self.invoice_date,
+                    respect_cycle=self.respect_cycle,
+                    include_review=self.origin == "prebill",
+                    holds=holds,
+                )
+        except ConcurrentBilling:
+            self._add_line(
+                "error",
+                orders,
+                reason="concurrent",
+                detail=_("another run billed some of these items first; nothing billed twice"),
+            )
+            return
+        except Exception as exc:  # a group's failure never stops the run; it is reported
+            if getattr(exc, "pgcode", None) in ("40001", "40P01", "55P03"):
+                self._add_line(
+                    "error",
+                    orders,
+                    reason="concurrent",
+                    detail=_("another run is billing these contracts; nothing billed twice"),
+                )
+                return
+            _logger.exception("billing run %s: group %s failed", self.id, order_ids)
+            self._add_line("error", orders, reason="error", detail=str(exc))
+            return
+        for order, what, reason, detail in result.skipped:
+            self._add_line("skip", order, reason=reason, detail=f"{what}: {detail}")
+        if result.invoice:
+            self.invoice_ids = [(4, result.invoice.id)]
+            self._add_line(
+                "invoice",
+                orders,
+                invoice=result.invoice,
+                detail=_(
+                    "%(count)s item(s), %(amount)s untaxed",
+                    count=len(result.billed),
+                    amount=result.invoice.currency_id.format(result.invoice.amount_untaxed),
+                ),
+            )
+
+    def _add_line(self, line_type, orders, reason=False, detail=False, invoice=False):
+        self.env["ps.billing.run.line"].sudo().create(
+            {
+                "run_id": self.id,
+                "line_type": line_type,
+                "order_ids": [(6, 0, orders.ids)],
+                "partner_id": orders[:1].partner_id.commercial_partner_id.id,
+                "reason": reason,
+                "detail": detail,
+                "invoice_id": invoice.id if invoice else False,
+            }
+        )
+
+    def _post_summary(self):
+        for run in self:
+            run.message_post(
+                body=_(
+                    "Run finished: %(invoices)s draft invoice(s), %(skipped)s item group(s) skipped.",
+                    invoices=run.invoice_count,
+                    skipped=run.skipped_count,
+                )
+            )
+
+    def _nothing_to_bill_message(self):
+        self.ensure_one()
+        reasons = self.line_ids.filtered(lambda line: line.line_type in ("skip", "error"))
+        if not reasons:
+            return _(
+                "There is nothing to invoice on %s: no approved, unbilled work up to %s.",
+                ", ".join(self.order_ids.mapped("name")) or _("these contracts"),
+                self.period_end,
+            )
+        return _(
+            "Nothing was invoiced:\n%s",
+            "\n".join(f"- {line.order_names}: {line.detail}" for line in reasons[:20]),
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _bill_contracts(self, orders, period_end, origin=None, kind="native"):
+        """Bill these contracts now, up to ``period_end`` (Create Invoice, pre-bill review)."""
+        run = self.sudo().create(
+            {
+                "name": origin or _("Billing of %s", ", ".join(orders.mapped("name"))),
+                "origin": kind,
+                "period_end": period_end,
+                "invoice_date": fields.Date.context_today(self),
+                "respect_cycle": False,
+                "order_ids": [(6, 0, orders.ids)],
+                "company_ids": [(6, 0, orders.company_id.ids)],
+            }
+        )
+        run.action_run_now()
+        return run
+
+    @api.model
+    def _cron_process_runs(self, time_budget=50):
+        runs = self.sudo().search([("state", "in", ("queued", "running"))], order="id")
+        done, remaining = runs._process(time_budget=time_budget)
+        self._commit_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _cron_scheduled_billing(self):
+        """Each company that bills automatically gets one run per day for the contracts whose
+        billing cycle ended yesterday (weekly: on Mondays, monthly: on the 1st)."""
+        for company in self.env["res.company"].sudo().search([("ps_auto_billing", "=", True)]):
+            today = fields.Date.context_today(self.with_context(tz=company._ps_timezone()))
+            period_end = today - timedelta(days=1)
+            if self.sudo().search_count(
+                [
+                    ("origin", "=", "scheduled"),
+                    ("period_end", "=", period_end),
+                    ("company_ids", "in", company.ids),
+                ]
+            ):
+                continue
+            due = (
+                self.env["sale.order"]
+                .sudo()
+                .search(
+                    [
+                        ("ps_governed", "=", True),
+                        ("state", "=", "sale"),
+                        ("company_id", "=", company.id),
+                    ]
+                )
+                .filtered(
+                    lambda o, end=period_end: (
+                        periods.cycle_cutoff(o.ps_billing_cycle or "monthly", end) == end
+                    )
+                )
+            )
+            if not due:
+                continue
+            run = self.sudo().create(
+                {
+                    "name": _("Scheduled billing %s", period_end),
+                    "origin": "scheduled",
+                    "period_end": period_end,
+                    "invoice_date": today,
+                    "company_ids": [(6, 0, company.ids)],
+                    "order_ids": [(6, 0, due.ids)],
+                }
+            )
+            run.action_start()
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [("id", "in", self.invoice_ids.ids)]
+        action["context"] = {"default_move_type": "out_invoice"}
+        return action
+
+
+class PsBillingRunLine(models.Model):
+    """The run report: invoices created, items skipped (and why), groups that failed."""
+
+    _name = "ps.billing.run.line"
+    _description = "Billing Run Report Line"
+    _order = "run_id, line_type, id"
+
+    run_id = fields.Many2one("ps.billing.run", required=True, ondelete="cascade", index=True)
+    line_type = fields.Selection(
+        [("invoice", "Invoice created"), ("skip", "Skipped"), ("error", "Not billed (error)")],
+        required=True,
+    )
+    order_ids = fields.Many2many("sale.order", string="Contracts")
+    order_names = fields.Char(compute="_compute_order_names", string="Contract")
+    partner_id = fields.Many2one("res.partner", string="Customer")
+    invoice_id = fields.Many2one("account.move")
+    reason = fields.Selection(
+        [*SKIP_REASONS, ("concurrent", "Billed by another run"), ("error", "Error")]
+    )
+    detail = fields.Text()
+
+    @api.depends("order_ids")
+    def _compute_order_names(self):
+        for line in self:
+            line.order_names = ", ".join(line.order_ids.mapped("name"))
+
+
+class PsBillingRunWizard(models.TransientModel):
+    _name = "ps.billing.run.wizard"
+    _description = "Start a billing run"
+
+    period_end = fields.Date(
+        required=True,
+        default=lambda self: (
+            periods.month_start(fields.Date.context_today(self)) - timedelta(days=1)
+        ),
+    )
+    invoice_date = fields.Date(required=True, default=fields.Date.context_today)
+    company_ids = fields.Many2many("res.company", default=lambda self: self.env.company)
+    partner_ids = fields.Many2many("res.partner", string="Customers")
+    run_now = fields.Boolean(
+        string="Run in this window",
+        help="Bill right away and show the report (small runs). Otherwise the run is queued and "
+        "the billing cron works through it in batches; its progress shows on the run.",
+    )
+
+    def action_start(self):
+        self.ensure_one()
+        if not self.env.user.has_group("ps_billing_rules.group_billing_user"):
+            raise UserError(_("Only Billing Users can run billing."))
+        run = self.env["ps.billing.run"].create(
+            {
+                "name": _("Billing run to %s", self.period_end),
+                "period_end": self.period_end,
+                "invoice_date": self.invoice_date,
+                "company_ids": [(6, 0, self.company_ids.ids)],
+                "partner_ids": [(6, 0, self.partner_ids.ids)],
+            }
+        )
+        if self.run_now:
+            run.action_run_now()
+        else:
+            run.action_start()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "ps.billing.run",
+            "res_id": run.id,
+            "view_mode": "form",
+        }

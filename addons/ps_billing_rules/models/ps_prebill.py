@@ -1,0 +1,363 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..logic.caps import allocate_under_cap
+from .ps_billing_engine import SKIP_REASONS
+
+LINE_STATUS = [
+    ("billable", "Billable"),
+    ("held", "Held"),
+    ("over_cap", "Over cap"),
+    ("info", "Not billable yet"),
+]
+ACTIONS = [
+    ("bill", "Bill"),
+    ("defer", "Defer to next period"),
+    ("non_billable", "Mark non-billable"),
+    ("transfer", "Transfer"),
+]
+
+
+class PsPrebill(models.Model):
+    """The pre-bill worksheet of one contract up to a date: every billable item with its hours,
+    rate and standard value; a Billing User writes lines up or down (with a reason), defers,
+    transfers or marks them non-billable, then generates the draft invoice."""
+
+    _name = "ps.prebill"
+    _description = "Pre-bill Review"
+    _inherit = ["mail.thread"]
+    _order = "period_end desc, id desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    sale_order_id = fields.Many2one("sale.order", string="Contract", required=True, index=True)
+    partner_id = fields.Many2one(related="sale_order_id.partner_id", store=True)
+    company_id = fields.Many2one(related="sale_order_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="sale_order_id.currency_id")
+    period_end = fields.Date(string="Work up to", required=True)
+    state = fields.Selection(
+        [("draft", "In review"), ("invoiced", "Invoiced")],
+        default="draft",
+        required=True,
+        tracking=True,
+    )
+    line_ids = fields.One2many("ps.prebill.line", "prebill_id", string="Items")
+    invoice_id = fields.Many2one("account.move", readonly=True)
+    standard_total = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
+    billed_total = fields.Monetary(
+        compute="_compute_totals",
+        currency_field="currency_id",
+        string="To bill",
+        help="What the invoice will carry (after write-ups and write-downs).",
+    )
+    adjustment_total = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
+    realization = fields.Float(
+        compute="_compute_totals",
+        string="Realization (%)",
+        help="Billed ÷ standard value of what is billed.",
+    )
+    held_count = fields.Integer(compute="_compute_totals")
+
+    @api.depends("sale_order_id", "period_end")
+    def _compute_name(self):
+        for prebill in self:
+            prebill.name = _(
+                "%(contract)s up to %(date)s",
+                contract=prebill.sale_order_id.name,
+                date=prebill.period_end,
+            )
+
+    @api.depends(
+        "line_ids.standard",
+        "line_ids.adjusted_amount",
+        "line_ids.action",
+        "line_ids.status",
+        "invoice_id.amount_untaxed",
+    )
+    def _compute_totals(self):
+        for prebill in self:
+            billed = prebill.line_ids.filtered(
+                lambda item: item.status == "billable" and item.action == "bill"
+            )
+            standard = sum(billed.mapped("standard"))
+            to_bill = sum(billed.mapped("adjusted_amount"))
+            if prebill.state == "invoiced":
+                to_bill = sum(billed.mapped("billed_amount"))
+            prebill.standard_total = standard
+            prebill.billed_total = to_bill
+            prebill.adjustment_total = to_bill - standard
+            prebill.realization = 100.0 * to_bill / standard if standard else 0.0
+            prebill.held_count = len(prebill.line_ids.filtered(lambda item: item.status == "held"))
+
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _for_contract(self, order, period_end):
+        if not order.ps_governed:
+            raise UserError(
+                _("%s has no billing model on its lines: Odoo's own invoicing applies.", order.name)
+            )
+        prebill = self.search(
+            [
+                ("sale_order_id", "=", order.id),
+                ("period_end", "=", period_end),
+                ("state", "=", "draft"),
+            ],
+            limit=1,
+        ) or self.create({"sale_order_id": order.id, "period_end": period_end})
+        prebill.action_refresh()
+        return prebill
+
+    def action_refresh(self):
+        """Rebuild the worksheet from the contract's current unbilled items (decisions already
+        saved on the items are kept)."""
+        Engine = self.env["ps.billing.engine"].sudo()
+        Hold = self.env["ps.billing.hold"]
+        for prebill in self.filtered(lambda p: p.state == "draft"):
+            order = prebill.sale_order_id
+            prebill.line_ids.unlink()
+            holds = Hold._active_holds_index(order.company_id.ids)
+            items, skipped = Engine._collect(
+                order, prebill.period_end, fields.Date.context_today(self), include_review=True
+            )
+            values = []
+            billable_keys = []
+            for item in items:
+                hold = Hold._hold_for(
+                    holds,
+                    partner=order.partner_id,
+                    order=order,
+                    project=item.project,
+                    task=item.task,
+                    timesheet=item.record if item.kind == "timesheet" else None,
+                )
+                record = item.record
+                values.append(
+                    {
+                        "prebill_id": prebill.id,
+                        "item_key": item.key,
+                        "res_model": record._name if record else False,
+                        "res_id": record.id if record else False,
+                        "kind": item.kind,
+                        "date": item.day,
+                        "employee_id": item.employee.id if item.employee else False,
+                        "description": item.description,
+                        "quantity": item.quantity,
+                        "rate": item.price_unit,
+                        "standard": item.standard,
+                        "adjusted_amount": item.amount,
+                        "reason": record.ps_adjustment_reason
+                        if record and item.adjusted
+                        else False,
+                        "status": "held" if hold else "billable",
+                        "status_detail": hold._describe() if hold else False,
+                        "returned": bool(record and record.ps_billing_state == "review"),
+                    }
+                )
+                if not hold:
+                    billable_keys.append((item.key, item.amount))
+            for _order, what, reason, detail in skipped:
+                values.append(
+                    {
+                        "prebill_id": prebill.id,
+                        "kind": "info",
+                        "description": what,
+                        "status": "info",
+                        "status_detail": f"{dict(SKIP_REASONS).get(reason, reason)}: {detail}",
+                    }
+                )
+            lines = self.env["ps.prebill.line"].create(values)
+            if order.ps_cap_amount:
+                decision = allocate_under_cap(
+                    billable_keys,
+                    order.ps_cap_amount,
+                    order._ps_invoiced_amounts().get(order.id, 0.0),
+                    order.ps_cap_approved_excess,
+                    rounding=order.currency_id.rounding,
+                )
+                over = set(decision.over_cap)
+                lines.filtered(lambda line, over=over: line.item_key in over).write(
+                    {
+                        "status": "over_cap",
+                        "status_detail": _(
+                            "exceeds the not-to-exceed amount: needs a Billing Manager's approval"
+                        ),
+                    }
+                )
+        return True
+
+    def _apply_decisions(self):
+        """Write the reviewer's decisions onto the items themselves, so that the billing run (and
+        any later run) honours them."""
+        self.ensure_one()
+        for line in self.line_ids.filtered(
+            lambda item: item.res_model and item.status == "billable"
+        ):
+            record = self.env[line.res_model].sudo().browse(line.res_id).exists()
+            if not record:
+                continue
+            if line.action == "non_billable":
+                record.write(
+                    {
+                        "ps_billing_state": "non_billable",
+                        "ps_nonbillable_reason": line.reason or _("marked in the pre-bill review"),
+                    }
+                )
+            elif line.action == "defer":
+                record.write({"ps_defer_until": line.defer_to})
+            elif line.action == "transfer":
+                line._transfer(record)
+            else:
+                changed = line.currency_id.compare_amounts(line.adjusted_amount, line.standard) != 0
+                record.write(
+                    {
+                        "ps_adjusted_amount": line.adjusted_amount if changed else 0.0,
+                        "ps_adjustment_reason": line.reason if changed else False,
+                        "ps_billing_state": "unbilled"
+                        if record.ps_billing_state == "review"
+                        else record.ps_billing_state,
+                        "ps_defer_until": False,
+                    }
+                )
+
+    def action_generate_invoice(self):
+        """Apply the decisions and bill this contract now: one native draft invoice."""
+        self.ensure_one()
+        if not self.env.user.has_group("ps_billing_rules.group_billing_user"):
+            raise UserError(_("Only Billing Users can generate invoices from the pre-bill review."))
+        if self.state != "draft":
+            raise UserError(_("This review was already invoiced: open %s.", self.invoice_id.name))
+        self._apply_decisions()
+        run = self.env["ps.billing.run"]._bill_contracts(
+            self.sale_order_id,
+            self.period_end,
+            origin=_("Pre-bill review %s", self.name),
+            kind="prebill",
+        )
+        invoice = run.invoice_ids[:1]
+        if not invoice:
+            raise UserError(run._nothing_to_bill_message())
+        for line in self.line_ids.filtered(
+            lambda item: item.res_model and item.action == "bill" and item.status == "billable"
+        ):
+            record = self.env[line.res_model].sudo().browse(line.res_id)
+            if record.ps_invoice_id == invoice:
+                line.billed_amount = record.ps_billed_amount
+        self.write({"state": "invoiced", "invoice_id": invoice.id})
+        self.message_post(
+            body=_(
+                "Draft invoice %(invoice)s generated: %(billed)s billed for %(standard)s of standard value "
+                "(realization %(realization).1f%%).",
+                invoice=invoice.name or invoice.display_name,
+                billed=self.currency_id.format(self.billed_total),
+                standard=self.currency_id.format(self.standard_total),
+                realization=self.realization,
+            )
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": invoice.id,
+            "view_mode": "form",
+        }
+
+
+class PsPrebillLine(models.Model):
+    _name = "ps.prebill.line"
+    _description = "Pre-bill Review Item"
+    _order = "prebill_id, status, date, id"
+
+    prebill_id = fields.Many2one("ps.prebill", required=True, ondelete="cascade", index=True)
+    currency_id = fields.Many2one(related="prebill_id.currency_id")
+    item_key = fields.Char(readonly=True)
+    res_model = fields.Char(readonly=True)
+    res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
+    kind = fields.Selection(
+        [
+            ("timesheet", "Time"),
+            ("expense", "Expense"),
+            ("milestone", "Milestone"),
+            ("installment", "Installment"),
+            ("retainer_fee", "Retainer fee"),
+            ("retainer_overage", "Retainer overage"),
+            ("info", "Note"),
+        ],
+        readonly=True,
+    )
+    date = fields.Date(readonly=True)
+    employee_id = fields.Many2one("hr.employee", readonly=True)
+    description = fields.Char(readonly=True)
+    quantity = fields.Float(string="Hours / quantity", readonly=True)
+    rate = fields.Monetary(currency_field="currency_id", readonly=True)
+    standard = fields.Monetary(string="Standard value", currency_field="currency_id", readonly=True)
+    adjusted_amount = fields.Monetary(string="Bill", currency_field="currency_id")
+    adjustment = fields.Monetary(compute="_compute_adjustment", currency_field="currency_id")
+    reason = fields.Char(help="Required when the amount billed differs from the standard value.")
+    action = fields.Selection(ACTIONS, default="bill", required=True)
+    defer_to = fields.Date()
+    transfer_sale_line_id = fields.Many2one(
+        "sale.order.line",
+        string="Transfer to",
+        domain="[('ps_billing_model', '=', 'tm'), ('order_id.state', '=', 'sale')]",
+    )
+    status = fields.Selection(LINE_STATUS, readonly=True, default="billable")
+    status_detail = fields.Char(string="Why", readonly=True)
+    returned = fields.Boolean(
+        string="Credited", readonly=True, help="Returned by a full credit note."
+    )
+    billed_amount = fields.Monetary(currency_field="currency_id", readonly=True)
+
+    @api.depends("adjusted_amount", "standard")
+    def _compute_adjustment(self):
+        for line in self:
+            line.adjustment = line.adjusted_amount - line.standard
+
+    @api.constrains("adjusted_amount", "reason", "action", "defer_to", "transfer_sale_line_id")
+    def _check_decision(self):
+        for line in self:
+            if line.kind == "info":
+                continue
+            changed = (
+                line.currency_id
+                and line.currency_id.compare_amounts(line.adjusted_amount, line.standard) != 0
+            )
+            if changed and not line.reason:
+                raise ValidationError(
+                    _(
+                        "%s: give the reason for writing it up or down (it is kept for realization reporting).",
+                        line.description,
+                    )
+                )
+            if line.adjusted_amount < 0:
+                raise ValidationError(
+                    _("%s: a billed amount cannot be negative.", line.description)
+                )
+            if line.action == "defer" and not line.defer_to:
+                raise ValidationError(_("%s: choose the date to defer it to.", line.description))
+            if line.action == "transfer" and (
+                line.kind != "timesheet" or not line.transfer_sale_line_id
+            ):
+                raise ValidationError(
+                    _(
+                        "%s: only time can be transferred, to a time-and-materials contract line.",
+                        line.description,
+                    )
+                )
+
+    def _transfer(self, timesheet):
+        target = self.transfer_sale_line_id
+        values = {"so_line": target.id, "is_so_line_edited": True}
+        if target.order_id.project_id and target.order_id.project_id != timesheet.project_id:
+            values.update(project_id=target.order_id.project_id.id, task_id=False)
+        source = timesheet.so_line
+        timesheet.with_context(ps_keep_approval=True).write(values)
+        for order in source.order_id | target.order_id:
+            order.message_post(
+                body=_(
+                    "Pre-bill review: %(hours)s h of %(employee)s on %(date)s transferred from %(source)s to %(target)s.",
+                    hours=timesheet.unit_amount,
+                    employee=timesheet.employee_id.name,
+                    date=timesheet.date,
+                    source=source.display_name,
+                    target=target.display_name,
+                )
+            )
