@@ -13,7 +13,7 @@ records it only touches items still unbilled, so an item can never be billed twi
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from odoo import Command, _, api, fields, models
 from odoo.tools import SQL, float_is_zero, float_round
@@ -507,11 +507,13 @@ class PsBillingEngine(models.AbstractModel):
 
     @api.model
     def _retainer_periods(self, sol, cutoff):
-        """Every period of a retainer line that started on or before ``cutoff`` (created when
-        missing), oldest first."""
+        """Every period of a retainer line that starts on or before the day after ``cutoff``
+        (created when missing), oldest first: a run at a period's end bills the next period's
+        fee in advance."""
         Period = self.env["ps.retainer.period"].sudo()
         existing = {p.date_start: p for p in Period.search([("sale_line_id", "=", sol.id)])}
-        end = min(cutoff, sol.ps_retainer_end) if sol.ps_retainer_end else cutoff
+        horizon = cutoff + timedelta(days=1)
+        end = min(horizon, sol.ps_retainer_end) if sol.ps_retainer_end else horizon
         bounds = (
             periods.periods_between(sol.ps_retainer_period or "monthly", sol.ps_retainer_start, end)
             if sol.ps_retainer_start and sol.ps_retainer_start <= end
@@ -619,14 +621,17 @@ class PsBillingEngine(models.AbstractModel):
 
     @api.model
     def _true_up(self, period):
-        """Close a retainer period: consumption from approved time, rollover, expiry, overage."""
+        """Close a retainer period: consumption from approved time, rollover, expiry, overage.
+
+        Consumption is the approved time of the line not yet consumed up to the period's end:
+        time approved late for an already closed period counts against this one.
+        """
         sol = period.sale_line_id
         Line = self.env["account.analytic.line"].sudo()
         timesheets = Line.search(
             [
                 ("so_line", "=", sol.id),
                 ("project_id", "!=", False),
-                ("date", ">=", period.date_start),
                 ("date", "<=", period.date_end),
                 ("ps_approval_state", "=", "approved"),
                 ("ps_billing_state", "=", "unbilled"),

@@ -75,6 +75,14 @@ class SaleOrder(models.Model):
         for order in self:
             order.ps_governed = any(order.order_line.mapped("ps_billing_model"))
 
+    @api.depends(
+        "order_line.invoice_lines.price_subtotal",
+        "order_line.invoice_lines.parent_state",
+        "order_line.ps_invoice_line_ids.price_subtotal",
+        "order_line.ps_invoice_line_ids.parent_state",
+        "ps_cap_amount",
+        "ps_cap_approved_excess",
+    )
     def _compute_ps_billed_amount(self):
         amounts = self._ps_invoiced_amounts()
         for order in self:
@@ -90,6 +98,7 @@ class SaleOrder(models.Model):
         invoices (minus credit notes) linked to its lines or billed for it by a run."""
         if not self.ids:
             return {}
+        self.env["account.move"].flush_model(["state", "move_type"])
         self.env["account.move.line"].flush_model()
         self.env.cr.execute(
             """

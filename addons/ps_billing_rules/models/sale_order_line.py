@@ -75,6 +75,9 @@ class SaleOrderLine(models.Model):
     ps_retainer_period_ids = fields.One2many(
         "ps.retainer.period", "sale_line_id", string="Retainer periods"
     )
+    ps_invoice_line_ids = fields.One2many(
+        "account.move.line", "ps_sale_line_id", string="Billed invoice lines", readonly=True
+    )
 
     @api.depends("ps_billing_model")
     def _compute_ps_recognition_method(self):
