@@ -219,6 +219,25 @@ class PsPrebill(models.Model):
                     }
                 )
 
+    def action_save_decisions(self):
+        """Write the decisions onto the items and rebuild the worksheet (nothing is invoiced)."""
+        self.ensure_one()
+        self._apply_decisions()
+        self.action_refresh()
+        return self._notify(_("Decisions saved: runs and this review will honour them."), "success")
+
+    def _notify(self, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
     def action_generate_invoice(self):
         """Apply the decisions and bill this contract now: one native draft invoice."""
         self.ensure_one()
@@ -235,7 +254,9 @@ class PsPrebill(models.Model):
         )
         invoice = run.invoice_ids[:1]
         if not invoice:
-            raise UserError(run._nothing_to_bill_message())
+            # Not an error: the decisions are saved (an exception would roll them back).
+            self.action_refresh()
+            return self._notify(_("Decisions saved. %s", run._nothing_to_bill_message()), "warning")
         for line in self.line_ids.filtered(
             lambda item: item.res_model and item.action == "bill" and item.status == "billable"
         ):
@@ -353,11 +374,11 @@ class PsPrebillLine(models.Model):
         for order in source.order_id | target.order_id:
             order.message_post(
                 body=_(
-                    "Pre-bill review: %(hours)s h of %(employee)s on %(date)s transferred from %(source)s to %(target)s.",
+                    "Pre-bill review: %(hours)s h of %(employee)s on %(date)s transferred from %(origin)s to %(target)s.",
                     hours=timesheet.unit_amount,
                     employee=timesheet.employee_id.name,
                     date=timesheet.date,
-                    source=source.display_name,
+                    origin=source.display_name,
                     target=target.display_name,
                 )
             )
