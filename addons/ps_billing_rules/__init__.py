@@ -1,4 +1,4 @@
-from . import models
+from . import models, report
 
 
 def post_init_hook(env):

@@ -18,4 +18,6 @@ from . import (
     ps_billing_engine,
     ps_billing_run,
     ps_prebill,
+    ps_recognition_line,
+    ps_wip_accrual,
 )

@@ -1,1 +1,6 @@
-from . import test_holds_and_caps, test_prebill_and_native, test_time_and_materials
+from . import (
+    test_holds_and_caps,
+    test_prebill_and_native,
+    test_recognition_and_wip,
+    test_time_and_materials,
+)

@@ -14,14 +14,10 @@ class BillingCase(TransactionCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_notrack=True))
         cls.company = cls.env.company
         cls.currency = cls.company.currency_id
-        cls.tax = cls.env["account.tax"].create(
-            {
-                "name": "VAT 15% (test)",
-                "amount": 15.0,
-                "type_tax_use": "sale",
-                "company_id": cls.company.id,
-            }
-        )
+        # The company's own sale tax: 15 %, with its tax account (a tax without one would post
+        # its amount on the revenue line's account, deferred revenue included).
+        cls.tax = cls.company.account_sale_tax_id
+        assert cls.tax.amount == 15.0, "the tests expect the generic chart's 15 % sale tax"
         cls.deferred_account = cls.env["account.account"].create(
             {
                 "name": "Deferred revenue (test)",
