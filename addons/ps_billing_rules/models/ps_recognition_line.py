@@ -276,7 +276,7 @@ class PsPeriodCloseWizard(models.TransientModel):
         created, messages = self.env["ps.recognition.line"]._close_period(
             self.company_id, self.period_end
         )
-        lines = [_("%s recognition entr(ies) posted.", len(created))] + messages
+        lines = [_("%s recognition entr(ies) posted.", len(created)), *messages]
         if self.company_id.ps_wip_accrual:
             accrual, wip_messages = self.env["ps.wip.accrual"]._accrue(
                 self.company_id, self.period_end
