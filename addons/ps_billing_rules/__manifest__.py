@@ -20,6 +20,7 @@
         "views/ps_billing_run_views.xml",
         "views/ps_prebill_views.xml",
         "views/ps_accounting_views.xml",
+        "views/ps_kpi_views.xml",
         "views/res_config_settings_views.xml",
         "views/ps_billing_menus.xml",
     ],

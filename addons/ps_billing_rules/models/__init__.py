@@ -20,4 +20,5 @@ from . import (
     ps_prebill,
     ps_recognition_line,
     ps_wip_accrual,
+    ps_kpi_fact,
 )
