@@ -22,6 +22,7 @@
         "views/ps_accounting_views.xml",
         "views/ps_kpi_views.xml",
         "views/res_config_settings_views.xml",
+        "report/report_invoice_templates.xml",
         "views/ps_billing_menus.xml",
     ],
     "demo": [],

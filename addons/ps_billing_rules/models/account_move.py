@@ -1,4 +1,4 @@
-from odoo import _, models
+from odoo import _, fields, models
 
 BILLABLE_MODELS = (
     "account.analytic.line",
@@ -14,6 +14,19 @@ class AccountMove(models.Model):
     full credit note sends them back to the pre-bill review, a partial one is a write-down."""
 
     _inherit = "account.move"
+
+    ps_show_timesheets = fields.Boolean(
+        compute="_compute_ps_show_timesheets",
+        help="A contract billed here asks for the timesheet detail on the invoice PDF.",
+    )
+
+    def _compute_ps_show_timesheets(self):
+        for move in self:
+            orders = (
+                move.invoice_line_ids.sale_line_ids.order_id
+                | move.invoice_line_ids.ps_sale_line_id.order_id
+            )
+            move.ps_show_timesheets = any(orders.mapped("ps_timesheet_detail"))
 
     def _ps_billed_items(self):
         """{model: records} billed on these invoices."""

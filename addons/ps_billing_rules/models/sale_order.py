@@ -56,6 +56,10 @@ class SaleOrder(models.Model):
     ps_cap_remaining = fields.Monetary(
         string="Left under cap", currency_field="currency_id", compute="_compute_ps_billed_amount"
     )
+    ps_timesheet_detail = fields.Boolean(
+        string="Timesheet detail on invoice PDF",
+        help="The invoice PDF lists the timesheet lines it bills (date, employee, task, hours).",
+    )
     ps_expense_markup = fields.Float(
         string="Expense markup (%)",
         tracking=True,

@@ -93,6 +93,26 @@ class TestTimeAndMaterials(BillingCase):
         self.assertEqual(len(invoice.invoice_line_ids), 2)
         self.assertIn("Workshop", invoice.invoice_line_ids.sorted("sequence")[0].name)
 
+    def test_invoice_pdf_can_show_the_timesheet_detail(self):
+        self.order.ps_timesheet_detail = True
+        self.log(self.ben, 5, date(2026, 10, 6), self.line, name="Steering committee")
+        invoice = self.bill(self.order, date(2026, 10, 31)).invoice_ids
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account.report_invoice", invoice.ids)[0]
+            .decode()
+        )
+        self.assertIn("Time billed on this invoice", html)
+        self.assertIn("Steering committee", html)
+        self.order.ps_timesheet_detail = False
+        invoice.invalidate_recordset(["ps_show_timesheets"])
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account.report_invoice", invoice.ids)[0]
+            .decode()
+        )
+        self.assertNotIn("Time billed on this invoice", html)
+
     def test_billed_time_cannot_be_edited_or_deleted(self):
         ts = self.log(self.ben, 5, date(2026, 10, 6), self.line)
         self.bill(self.order, date(2026, 10, 31))
