@@ -21,4 +21,5 @@ from . import (
     ps_recognition_line,
     ps_wip_accrual,
     ps_kpi_fact,
+    ps_billing_demo,
 )

@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_round
 
 from ..logic.caps import allocate_under_cap
 from .ps_billing_engine import SKIP_REASONS
@@ -79,7 +80,7 @@ class PsPrebill(models.Model):
                 lambda item: item.status == "billable" and item.action == "bill"
             )
             standard = sum(billed.mapped("standard"))
-            to_bill = sum(billed.mapped("adjusted_amount"))
+            to_bill = sum(billed.mapped("will_bill"))
             if prebill.state == "invoiced":
                 to_bill = sum(billed.mapped("billed_amount"))
             prebill.standard_total = standard
@@ -312,6 +313,13 @@ class PsPrebillLine(models.Model):
     standard = fields.Monetary(string="Standard value", currency_field="currency_id", readonly=True)
     adjusted_amount = fields.Monetary(string="Bill", currency_field="currency_id")
     adjustment = fields.Monetary(compute="_compute_adjustment", currency_field="currency_id")
+    will_bill = fields.Monetary(
+        compute="_compute_adjustment",
+        currency_field="currency_id",
+        help="What the invoice line will carry: hours x a unit price with Odoo's product price "
+        "precision, so a typed amount may move by a few cents (raise the 'Product Price' decimal "
+        "accuracy for exact amounts).",
+    )
     reason = fields.Char(help="Required when the amount billed differs from the standard value.")
     action = fields.Selection(ACTIONS, default="bill", required=True)
     defer_to = fields.Date()
@@ -327,10 +335,22 @@ class PsPrebillLine(models.Model):
     )
     billed_amount = fields.Monetary(currency_field="currency_id", readonly=True)
 
-    @api.depends("adjusted_amount", "standard")
+    @api.depends("adjusted_amount", "standard", "quantity")
     def _compute_adjustment(self):
+        digits = self.env["decimal.precision"].precision_get("Product Price")
         for line in self:
-            line.adjustment = line.adjusted_amount - line.standard
+            will_bill = line.adjusted_amount
+            if (
+                line.currency_id
+                and line.quantity
+                and line.currency_id.compare_amounts(line.adjusted_amount, line.standard)
+            ):
+                unit_price = float_round(
+                    line.adjusted_amount / line.quantity, precision_digits=digits
+                )
+                will_bill = line.currency_id.round(unit_price * line.quantity)
+            line.will_bill = will_bill
+            line.adjustment = will_bill - line.standard
 
     @api.constrains("adjusted_amount", "reason", "action", "defer_to", "transfer_sale_line_id")
     def _check_decision(self):

@@ -4,4 +4,5 @@ from . import (
     test_prebill_and_native,
     test_recognition_and_wip,
     test_time_and_materials,
+    test_tour,
 )

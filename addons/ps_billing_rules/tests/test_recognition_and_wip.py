@@ -18,15 +18,25 @@ class TestRecognition(BillingCase):
         cls.revenue = cls.product_fixed.categ_id.property_account_income_categ_id
         cls.Recognition = cls.env["ps.recognition.line"]
 
-    def balance(self, account, up_to):
+    def balance(self, account, up_to, order):
+        """Balance of ``account`` from ``order``'s invoices and recognition entries (demo data
+        may post other contracts' entries on the same account)."""
+        moves = order.invoice_ids | self.Recognition.search([("order_id", "=", order.id)]).move_id
         lines = self.env["account.move.line"].search(
             [
                 ("account_id", "=", account.id),
                 ("parent_state", "=", "posted"),
                 ("date", "<=", up_to),
+                ("move_id", "in", moves.ids),
             ]
         )
         return sum(lines.mapped("balance"))
+
+    def close(self, order, period_end):
+        """Close the period for the company; keep what concerns ``order`` (demo data may hold
+        other deferred contracts)."""
+        created, messages = self.Recognition._close_period(self.company, period_end)
+        return created.filtered(lambda rec: rec.order_id == order), messages
 
     def fixed_fee(self, **terms):
         return self.make_contract(
@@ -55,25 +65,25 @@ class TestRecognition(BillingCase):
         invoice = self.bill(order, date(2026, 10, 31)).invoice_ids
         invoice.action_post()
         self.assertEqual(
-            self.balance(self.deferred_account, date(2026, 10, 31)),
+            self.balance(self.deferred_account, date(2026, 10, 31), order),
             -9000.0,
             "the whole fee sits in deferred revenue",
         )
-        october, messages = self.Recognition._close_period(self.company, date(2026, 10, 31))
-        self.assertFalse(messages)
+        october, messages = self.close(order, date(2026, 10, 31))
+        self.assertFalse([m for m in messages if order.name in str(m)])
         self.assertEqual(october.amount, round(9000 * 31 / 92, 2), "31 of 92 days")
         self.assertEqual(october.move_id.state, "posted")
         self.assertEqual(october.move_id.date, date(2026, 10, 31))
-        again, _messages = self.Recognition._close_period(self.company, date(2026, 10, 31))
+        again, _messages = self.close(order, date(2026, 10, 31))
         self.assertFalse(again, "closing the same period twice posts nothing")
-        november, _messages = self.Recognition._close_period(self.company, date(2026, 11, 30))
+        november, _messages = self.close(order, date(2026, 11, 30))
         self.assertEqual(november.target_cumulative, round(9000 * 61 / 92, 2))
-        self.Recognition._close_period(self.company, date(2026, 12, 31))
+        self.close(order, date(2026, 12, 31))
         self.assertEqual(
             sum(self.Recognition.search([("order_id", "=", order.id)]).mapped("amount")), 9000.0
         )
         self.assertAlmostEqual(
-            self.balance(self.deferred_account, date(2026, 12, 31)),
+            self.balance(self.deferred_account, date(2026, 12, 31), order),
             0.0,
             places=2,
             msg="fully recognised at the end of the service period",
@@ -83,15 +93,15 @@ class TestRecognition(BillingCase):
         order = self.fixed_fee(ps_recognition_method="percent_complete", ps_budget_hours=100)
         self.bill(order, date(2026, 10, 31)).invoice_ids.action_post()
         self.log(self.ben, 25, date(2026, 10, 10), order.order_line)
-        october, _messages = self.Recognition._close_period(self.company, date(2026, 10, 31))
+        october, _messages = self.close(order, date(2026, 10, 31))
         self.assertEqual(october.amount, 2250.0, "25 of 100 budgeted hours")
 
     def test_amendment_moves_the_target_and_an_adjustment_is_posted(self):
         order = self.fixed_fee()
         self.bill(order, date(2026, 10, 31)).invoice_ids.action_post()
-        first, _messages = self.Recognition._close_period(self.company, date(2026, 10, 31))
+        first, _messages = self.close(order, date(2026, 10, 31))
         order.order_line.ps_service_end = date(2027, 1, 31)  # the contract is extended
-        adjustment, _messages = self.Recognition._close_period(self.company, date(2026, 10, 31))
+        adjustment, _messages = self.close(order, date(2026, 10, 31))
         self.assertTrue(adjustment.is_adjustment)
         self.assertEqual(first.amount + adjustment.amount, round(9000 * 31 / 123, 2))
         self.assertLess(adjustment.amount, 0, "less earned so far: revenue moves back to deferred")
@@ -105,7 +115,7 @@ class TestRecognition(BillingCase):
             (date(2026, 10, 31), self.company.id),
         )
         self.company.invalidate_recordset(["fiscalyear_lock_date"])
-        created, messages = self.Recognition._close_period(self.company, date(2026, 10, 31))
+        created, messages = self.close(order, date(2026, 10, 31))
         self.assertFalse(created)
         self.assertIn("locked", messages[0])
 
@@ -127,7 +137,7 @@ class TestRecognition(BillingCase):
         )
         self.bill(order, date(2026, 9, 30)).invoice_ids.action_post()  # October's fee in advance
         self.log(self.ben, 5, date(2026, 10, 8), order.order_line)
-        mid, _messages = self.Recognition._close_period(self.company, date(2026, 10, 15))
+        mid, _messages = self.close(order, date(2026, 10, 15))
         self.assertEqual(mid.amount, 500.0, "5 of 20 hours used")
 
     def test_period_close_wizard(self):
@@ -139,7 +149,8 @@ class TestRecognition(BillingCase):
             .create({"period_end": date(2026, 10, 31)})
         )
         wizard.action_close()
-        self.assertIn("1 recognition", wizard.result)
+        self.assertIn("recognition entr(ies) posted", wizard.result)
+        self.assertTrue(self.Recognition.search([("order_id", "=", order.id)]))
 
 
 @tagged("post_install", "-at_install")
@@ -178,7 +189,9 @@ class TestWip(BillingCase):
         self.assertEqual(sum(wip.mapped("value")), 1240.0)
         accrual, messages = self.env["ps.wip.accrual"]._accrue(self.company, date(2026, 10, 31))
         self.assertFalse(messages)
-        self.assertEqual(accrual.amount, 1240.0)
+        ours = accrual.move_id.line_ids.filtered(lambda aml: order.name in (aml.name or ""))
+        self.assertEqual(ours.credit, 1240.0, "our contract's share of the accrual")
+        self.assertEqual(accrual.amount, sum(accrual.move_id.line_ids.mapped("credit")))
         self.assertEqual(accrual.move_id.date, date(2026, 10, 31))
         self.assertEqual(
             accrual.reversal_move_id.date, date(2026, 11, 1), "reversed on the first day"
@@ -188,7 +201,7 @@ class TestWip(BillingCase):
         lines = self.env["account.move.line"].search([("account_id", "=", receivable.id)])
         self.assertEqual(
             sum(lines.filtered(lambda aml: aml.date <= date(2026, 10, 31)).mapped("balance")),
-            1240.0,
+            accrual.amount,
         )
         self.assertEqual(
             sum(lines.mapped("balance")), 0.0, "never double counted with the invoices"
