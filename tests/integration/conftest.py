@@ -111,8 +111,8 @@ def wait_until(predicate, timeout, interval=0.5, message="condition"):
 
 
 @contextlib.contextmanager
-def fresh_database(prefix):
-    """A fresh database with connector_base and its test addon (no demo data), dropped after."""
+def fresh_database(prefix, modules="connector_base_test,ps_billing_rules"):
+    """A fresh database with the suite's addons (no demo data), dropped after."""
     dbname = f"{prefix}_{os.getpid()}"
     subprocess.run(["dropdb", "--if-exists", dbname], check=True)
     started = time.monotonic()
@@ -120,7 +120,7 @@ def fresh_database(prefix):
         odoo_command(
             dbname,
             "-i",
-            "connector_base_test",
+            modules,
             "--without-demo=all",
             "--stop-after-init",
             "--log-level=warn",

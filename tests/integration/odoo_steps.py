@@ -131,6 +131,218 @@ def webhook_key(env, backend_id, secret):
     return backend.webhook_key
 
 
+# --------------------------------------------------------------------------------------------
+# Billing (ps_billing_rules)
+# --------------------------------------------------------------------------------------------
+
+
+def _billing_setup(env):
+    """A chart of accounts, a service product, an employee, one shared project; idempotent."""
+    from odoo import Command
+
+    company = env.company
+    if not company.chart_template:
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    product = env["product.product"].search([("default_code", "=", "BENCH-TM")], limit=1)
+    if not product:
+        product = env["product.product"].create(
+            {
+                "name": "Consulting (bench)",
+                "default_code": "BENCH-TM",
+                "type": "service",
+                "invoice_policy": "delivery",
+                "service_type": "timesheet",
+                "service_tracking": "no",
+                "list_price": 150.0,
+                "uom_id": env.ref("uom.product_uom_hour").id,
+                "uom_po_id": env.ref("uom.product_uom_hour").id,
+                "taxes_id": [Command.clear()],
+            }
+        )
+    employee = env["hr.employee"].search([("name", "=", "Bench Consultant")], limit=1) or env[
+        "hr.employee"
+    ].create({"name": "Bench Consultant", "hourly_cost": 50.0})
+    project = env["project.project"].search([("name", "=", "Bench delivery")], limit=1) or env[
+        "project.project"
+    ].create({"name": "Bench delivery", "allow_timesheets": True})
+    partner = env["res.partner"].search([("name", "=", "Bench Customer")], limit=1) or env[
+        "res.partner"
+    ].create({"name": "Bench Customer", "is_company": True})
+    return product, employee, project, partner
+
+
+def make_contracts(env, count, lines_each, governed="1", prefix="C"):
+    """``count`` confirmed contracts of one T&M line at 150/h with ``lines_each`` approved
+    timesheet lines of 1.5 h each (dated last month); governed or plain Odoo orders."""
+    import datetime
+
+    from odoo import Command
+
+    product, employee, project, partner = _billing_setup(env)
+    count, lines_each, governed = int(count), int(lines_each), governed == "1"
+    started = time.perf_counter()
+    orders = env["sale.order"].create(
+        [
+            {
+                "partner_id": partner.id,
+                "client_order_ref": f"{prefix}-{index}",
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": 1000,
+                            "price_unit": 150.0,
+                            "ps_billing_model": "tm" if governed else False,
+                        }
+                    )
+                ],
+            }
+            for index in range(count)
+        ]
+    )
+    orders.action_confirm()
+    day = datetime.date.today().replace(day=1) - datetime.timedelta(days=20)
+    env["account.analytic.line"].create(
+        [
+            {
+                "name": f"Work {index}",
+                "employee_id": employee.id,
+                "project_id": project.id,
+                "so_line": order.order_line.id,
+                "unit_amount": 1.5,
+                "date": day,
+                "ps_approval_state": "approved",
+            }
+            for order in orders
+            for index in range(lines_each)
+        ]
+    )
+    return {"orders": orders.ids, "seconds": time.perf_counter() - started}
+
+
+def bill_with_run(env, order_ids_json, reverse="0", start_at="0"):
+    """A billing run over these contracts (period: last month), processed like the cron does
+    (commit per contract); ``reverse`` walks the contracts in the opposite order."""
+    import datetime
+
+    order_ids = json.loads(order_ids_json)
+    period_end = datetime.date.today().replace(day=1) - datetime.timedelta(days=1)
+    run = env["ps.billing.run"].create(
+        {
+            "name": "Concurrent run",
+            "period_end": period_end,
+            "invoice_date": period_end,
+            "order_ids": [(6, 0, order_ids)],
+        }
+    )
+    run.action_start()
+    if reverse == "1":
+        run.pending_groups = list(reversed(run.pending_groups))
+    env.cr.commit()
+    while time.time() < float(start_at):
+        time.sleep(0.001)
+    trace = []
+    started = time.perf_counter()
+    run.with_context(ps_billing_trace=trace)._process(time_budget=None)
+    env.cr.commit()
+    return {
+        "run": run.id,
+        "seconds": time.perf_counter() - started,
+        "invoices": len(run.invoice_ids),
+        "amount": sum(run.invoice_ids.mapped("amount_untaxed")),
+        "trace": trace,
+        "concurrent_skips": len(run.line_ids.filtered(lambda line: line.reason == "concurrent")),
+    }
+
+
+def bill_natively(env, order_ids_json):
+    """Odoo's own invoicing of plain orders: one _create_invoices call (one invoice per order)."""
+    orders = env["sale.order"].browse(json.loads(order_ids_json))
+    started = time.perf_counter()
+    invoices = orders._create_invoices(grouped=True)
+    env.cr.commit()
+    return {
+        "seconds": time.perf_counter() - started,
+        "invoices": len(invoices),
+        "amount": sum(invoices.mapped("amount_untaxed")),
+    }
+
+
+def kpi_dataset(env, lines, employees="50"):
+    """``lines`` approved timesheet lines over 12 months and ``employees`` employees, written in
+    SQL (the point is the reporting, not the ORM), then the KPI refresh and a grouped read timed."""
+    import datetime
+
+    _product, _employee, project, _partner = _billing_setup(env)
+    lines, employees = int(lines), int(employees)
+    staff = env["hr.employee"].create(
+        [{"name": f"KPI consultant {i}", "hourly_cost": 40 + i} for i in range(employees)]
+    )
+    order = env["sale.order"].search([("ps_governed", "=", True), ("state", "=", "sale")], limit=1)
+    company = env.company
+    first_day = datetime.date.today().replace(day=1) - datetime.timedelta(days=365)
+    started = time.perf_counter()
+    env.cr.execute(
+        """INSERT INTO account_analytic_line (company_id, name, date, amount, unit_amount,
+               project_id, employee_id, so_line, ps_approval_state, ps_billing_state, ps_rate,
+               ps_rate_currency_id, ps_cost_rate, ps_cost_amount, create_date, write_date)
+           SELECT %(company)s, 'KPI work', %(first)s::date + (g %% 365), 0, 1 + (g %% 8) / 2.0,
+                  %(project)s, (%(staff)s::int[])[1 + g %% %(n)s], %(so_line)s, 'approved',
+                  CASE WHEN g %% 3 = 0 THEN 'billed' ELSE 'unbilled' END, 150.0, %(currency)s,
+                  50.0, 50.0 * (1 + (g %% 8) / 2.0), now(), now()
+           FROM generate_series(1, %(lines)s) g""",
+        {
+            "company": company.id,
+            "first": first_day,
+            "project": project.id,
+            "staff": staff.ids,
+            "n": employees,
+            "so_line": order.order_line[:1].id or None,
+            "currency": company.currency_id.id,
+            "lines": lines,
+        },
+    )
+    env.cr.commit()
+    inserted = time.perf_counter() - started
+    Fact = env["ps.kpi.fact"]
+    started = time.perf_counter()
+    facts = Fact._refresh(first_day, datetime.date.today())
+    env.cr.commit()
+    refresh = time.perf_counter() - started
+    started = time.perf_counter()
+    groups = Fact._read_group(
+        [("period", ">=", first_day)],
+        ["employee_id", "period:month"],
+        [
+            "billable_hours:sum",
+            "capacity_hours:sum",
+            "billed_value:sum",
+            "standard_value:sum",
+            "margin:sum",
+        ],
+    )
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    dashboard = env["ps.kpi.dashboard"].create(
+        {
+            "date_from": first_day,
+            "date_to": datetime.date.today(),
+            "group_by": "employee_id",
+            "refreshed": True,
+        }
+    )
+    dashboard.action_compute()
+    dashboard_seconds = time.perf_counter() - started
+    return {
+        "insert_seconds": inserted,
+        "refresh_seconds": refresh,
+        "facts": facts,
+        "groups": len(groups),
+        "read_group_seconds": read,
+        "dashboard_seconds": dashboard_seconds,
+    }
+
+
 STEPS = {
     "make_backend": make_backend,
     "webhook_key": webhook_key,
@@ -138,6 +350,10 @@ STEPS = {
     "orm_create": orm_create,
     "enqueue": enqueue,
     "run": run,
+    "make_contracts": make_contracts,
+    "bill_with_run": bill_with_run,
+    "bill_natively": bill_natively,
+    "kpi_dataset": kpi_dataset,
 }
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ def step_command(dbname, step, *args):
 def setup(dbname, step, *args):
     out = subprocess.run(step_command(dbname, step, *args), capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])["result"]
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return data.get("result", data)
 
 
 def reset_queue(dbname):

@@ -89,39 +89,63 @@ class PsBillingEngine(models.AbstractModel):
     def _bill_group(
         self, orders, period_end, invoice_date, respect_cycle=True, include_review=False, holds=None
     ):
-        """Bill ``orders`` (one billing group) up to ``period_end``; returns a GroupResult.
+        """Bill ``orders`` (one billing group) up to ``period_end``; returns a GroupResult."""
+        return self._bill_groups(
+            [orders], period_end, invoice_date, respect_cycle, include_review, holds
+        )[0]
+
+    @api.model
+    def _bill_groups(
+        self, groups, period_end, invoice_date, respect_cycle=True, include_review=False, holds=None
+    ):
+        """Bill several billing groups (one invoice each) with one batched invoice creation, as
+        Odoo's own ``_create_invoices`` does; returns a GroupResult per group, in order.
 
         The contracts' rows are updated first (``ps_billing_seq``): a second run working on them
         at the same time either waits to see this one's items billed, or fails with a
-        serialization error and retries later; it can never bill them again.
+        serialization error and skips them; it can never bill them again.
         """
-        self._lock_contracts(orders)
-        result = GroupResult()
-        holds = (
-            holds
-            if holds is not None
-            else self.env["ps.billing.hold"]._active_holds_index(orders.company_id.ids)
-        )
-        currency = orders[:1].currency_id
-        billable = []
-        for order in orders:
-            cutoff = (
-                periods.cycle_cutoff(order.ps_billing_cycle or "monthly", period_end)
-                if respect_cycle
-                else period_end
-            )
-            items, skipped = self._collect(order, cutoff, invoice_date, include_review)
-            result.skipped.extend(skipped)
-            items = self._drop_held(order, items, holds, result.skipped)
-            items = self._apply_cap(order, items, result.skipped)
-            billable.extend(items)
-        if not billable:
-            return result
-        invoice, lines_by_group = self._create_invoice(orders, billable, invoice_date, currency)
-        self._record_billed(billable, lines_by_group)
-        result.invoice = invoice
-        result.billed = billable
-        return result
+        self._lock_contracts(self.env["sale.order"].union(*groups))
+        if holds is None:
+            companies = self.env["sale.order"].union(*groups).company_id
+            holds = self.env["ps.billing.hold"]._active_holds_index(companies.ids)
+        all_orders = self.env["sale.order"].union(*groups)
+        prefetched = self._prefetch_timesheets(all_orders, period_end)
+        results, to_invoice = [], []
+        for orders in groups:
+            result = GroupResult()
+            billable = []
+            for order in orders:
+                cutoff = (
+                    periods.cycle_cutoff(order.ps_billing_cycle or "monthly", period_end)
+                    if respect_cycle
+                    else period_end
+                )
+                items, skipped = self._collect(
+                    order, cutoff, invoice_date, include_review, prefetched
+                )
+                result.skipped.extend(skipped)
+                items = self._drop_held(order, items, holds, result.skipped)
+                items = self._apply_cap(order, items, result.skipped)
+                billable.extend(items)
+            results.append(result)
+            if billable:
+                result.billed = billable
+                to_invoice.append((result, orders, billable))
+        if to_invoice:
+            prepared = [
+                self._invoice_values(orders, billable, invoice_date)
+                for _result, orders, billable in to_invoice
+            ]
+            invoices = self._create_invoices_batch([vals for vals, _sequences in prepared])
+            for (result, _orders, billable), (_vals, sequences), invoice in zip(
+                to_invoice, prepared, invoices, strict=True
+            ):
+                lines_by_sequence = {line.sequence: line for line in invoice.invoice_line_ids}
+                lines_by_group = {key: lines_by_sequence[seq] for key, seq in sequences.items()}
+                self._record_billed(billable, lines_by_group)
+                result.invoice = invoice
+        return results
 
     @api.model
     def _lock_contracts(self, orders):
@@ -136,9 +160,38 @@ class PsBillingEngine(models.AbstractModel):
     # ------------------------------------------------------------------------------------------
 
     @api.model
-    def _collect(self, order, cutoff, invoice_date, include_review=False):
+    def _prefetch_timesheets(self, orders, cutoff):
+        """{contract line id: [timesheets]} of every not-yet-billed line of these contracts up to
+        ``cutoff``, in one query (a run reads a chunk of contracts at once)."""
+        lines = orders.order_line.filtered(lambda line: line.ps_billing_model in ("tm", "retainer"))
+        found = defaultdict(list)
+        if lines:
+            timesheets = (
+                self.env["account.analytic.line"]
+                .sudo()
+                .search(
+                    [
+                        ("so_line", "in", lines.ids),
+                        ("project_id", "!=", False),
+                        ("date", "<=", cutoff),
+                        ("ps_billing_state", "in", ("unbilled", "review")),
+                    ],
+                    order="date, id",
+                )
+            )
+            for timesheet in timesheets:
+                found[timesheet.so_line.id].append(timesheet)
+        return found
+
+    @api.model
+    def _collect(self, order, cutoff, invoice_date, include_review=False, prefetched=None):
         """Billable items of one contract up to ``cutoff``, and (order, what, reason, detail) of
-        the items left out for a reason a user must see (not approved, no rate, deferred...)."""
+        the items left out for a reason a user must see (not approved, no rate, deferred...).
+
+        ``prefetched``: the result of ``_prefetch_timesheets`` for a batch of contracts.
+        """
+        if prefetched is None:
+            prefetched = self._prefetch_timesheets(order, cutoff)
         items, skipped = [], []
         lines = order.order_line.filtered(
             lambda line: line.ps_billing_model and not line.display_type
@@ -149,7 +202,7 @@ class PsBillingEngine(models.AbstractModel):
             by_model[line.ps_billing_model] |= line
         if by_model["tm"] or by_model["retainer"]:
             self._collect_timesheets(
-                order, by_model["tm"], cutoff, invoice_date, states, items, skipped
+                order, by_model["tm"], cutoff, invoice_date, states, items, skipped, prefetched
             )
         if by_model["milestone"]:
             self._collect_milestones(order, by_model["milestone"], cutoff, states, items, skipped)
@@ -161,13 +214,9 @@ class PsBillingEngine(models.AbstractModel):
             )
         self._collect_expenses(order, cutoff, items, skipped)
         if not include_review:
-            self._report_review_items(order, lines, cutoff, skipped)
+            self._report_review_items(order, lines, cutoff, skipped, prefetched)
         items.sort(key=lambda item: (item.day, item.key))
         return items, skipped
-
-    @api.model
-    def _money(self, order):
-        return order.currency_id
 
     @api.model
     def _convert_rate(self, line, order, invoice_date):
@@ -183,18 +232,19 @@ class PsBillingEngine(models.AbstractModel):
         )
 
     @api.model
-    def _collect_timesheets(self, order, tm_lines, cutoff, invoice_date, states, items, skipped):
-        Line = self.env["account.analytic.line"].sudo()
+    def _collect_timesheets(
+        self, order, tm_lines, cutoff, invoice_date, states, items, skipped, prefetched
+    ):
         if not tm_lines:
             return
-        timesheets = Line.search(
-            [
-                ("so_line", "in", tm_lines.ids),
-                ("project_id", "!=", False),
-                ("date", "<=", cutoff),
-                ("ps_billing_state", "in", states),
-            ],
-            order="date, id",
+        timesheets = sorted(
+            (
+                ts
+                for sol in tm_lines
+                for ts in prefetched.get(sol.id, ())
+                if ts.date <= cutoff and ts.ps_billing_state in states
+            ),
+            key=lambda ts: (ts.date, ts.id),
         )
         detail = order.ps_invoice_detail or "role"
         currency = order.currency_id
@@ -478,18 +528,13 @@ class PsBillingEngine(models.AbstractModel):
             )
 
     @api.model
-    def _report_review_items(self, order, lines, cutoff, skipped):
+    def _report_review_items(self, order, lines, cutoff, skipped, prefetched):
         """Items a full credit note sent back to the pre-bill review: runs leave them there."""
-        returned = (
-            self.env["account.analytic.line"]
-            .sudo()
-            .search_count(
-                [
-                    ("so_line", "in", lines.ids),
-                    ("ps_billing_state", "=", "review"),
-                    ("date", "<=", cutoff),
-                ]
-            )
+        returned = sum(
+            1
+            for sol in lines
+            for ts in prefetched.get(sol.id, ())
+            if ts.ps_billing_state == "review" and ts.date <= cutoff
         )
         if returned:
             skipped.append(
@@ -786,8 +831,8 @@ class PsBillingEngine(models.AbstractModel):
     # ------------------------------------------------------------------------------------------
 
     @api.model
-    def _create_invoice(self, orders, items, invoice_date, currency):
-        """One native draft invoice for ``items``; returns (invoice, {group key: invoice line})."""
+    def _invoice_values(self, orders, items, invoice_date):
+        """Values of one native draft invoice for ``items``, and {group key: line sequence}."""
         first = orders[0]
         company = first.company_id
         deferred_account = company.ps_deferred_revenue_account_id
@@ -844,9 +889,17 @@ class PsBillingEngine(models.AbstractModel):
             refs = [ref for ref in orders.mapped("client_order_ref") if ref]
             invoice_vals["ref"] = ", ".join(dict.fromkeys(refs))[:2000]
         invoice_vals["invoice_line_ids"] = line_commands
-        invoice = first.with_company(company)._create_account_invoices([invoice_vals], final=False)
-        lines_by_sequence = {line.sequence: line for line in invoice.invoice_line_ids}
-        return invoice, {key: lines_by_sequence[seq] for key, seq in sequence_by_group.items()}
+        return invoice_vals, sequence_by_group
+
+    @api.model
+    def _create_invoices_batch(self, vals_list):
+        """One create for many invoices (much faster than one each), in Odoo's own way."""
+        return (
+            self.env["account.move"]
+            .sudo()
+            .with_context(default_move_type="out_invoice")
+            .create(vals_list)
+        )
 
     @api.model
     def _record_billed(self, items, lines_by_group):

@@ -11,6 +11,8 @@ from .ps_billing_engine import SKIP_REASONS, ConcurrentBilling
 
 _logger = logging.getLogger(__name__)
 
+CHUNK_SIZE = 25  # billing groups per batched invoice creation and commit
+
 RUN_STATES = [
     ("draft", "Draft"),
     ("queued", "Queued"),
@@ -59,7 +61,9 @@ class PsBillingRun(models.Model):
     )
     state = fields.Selection(RUN_STATES, default="draft", required=True, tracking=True)
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
-    pending_groups = fields.Json(readonly=True, help="Billing groups still to do (order ids).")
+    pending_groups = fields.Json(
+        readonly=True, help="The billing groups of the run (order ids), done up to done_count."
+    )
     group_count = fields.Integer(string="Groups", readonly=True)
     done_count = fields.Integer(string="Groups done", readonly=True)
     progress = fields.Float(compute="_compute_progress")
@@ -153,9 +157,18 @@ class PsBillingRun(models.Model):
         if self._can_commit():
             self.env.cr.commit()
 
-    def _process(self, time_budget=60):
-        """Bill pending groups until done or the time budget (seconds) is spent."""
+    def _process(self, time_budget=60, chunk_size=CHUNK_SIZE):
+        """Bill pending groups until done or the time budget (seconds) is spent.
+
+        Groups are billed ``chunk_size`` at a time (one batched invoice creation, one commit);
+        a chunk that fails is billed again group by group, so that one bad contract is reported
+        without holding up the others. ``pending_groups`` is fixed when the run starts and
+        ``done_count`` points at the next group. A list in the context key ``ps_billing_trace``
+        receives (order ids, start, end) per chunk: the concurrency tests use it to prove that
+        two runs overlapped.
+        """
         deadline = time.monotonic() + time_budget if time_budget else None
+        trace = self.env.context.get("ps_billing_trace")
         holds_by_run = {}
         done = 0
         for run in self.filtered(lambda r: r.state in ("queued", "running")):
@@ -163,44 +176,77 @@ class PsBillingRun(models.Model):
             holds = holds_by_run.setdefault(
                 run.id, self.env["ps.billing.hold"]._active_holds_index(run.company_ids.ids)
             )
-            while run.pending_groups:
+            groups = run.pending_groups or []
+            while run.done_count < len(groups):
                 if deadline and time.monotonic() > deadline:
                     break
-                group = run.pending_groups[0]
-                run._bill_one_group(group, holds)
-                run.write(
-                    {"pending_groups": run.pending_groups[1:], "done_count": run.done_count + 1}
-                )
-                done += 1
+                chunk = groups[run.done_count : run.done_count + chunk_size]
+                started = time.time()
+                run._bill_chunk(chunk, holds)
+                run._flush_report()
+                if trace is not None:
+                    trace.append((chunk, started, time.time()))
+                run.done_count += len(chunk)
+                done += len(chunk)
                 self._commit_progress()
-            if not run.pending_groups:
+            if run.done_count >= len(groups):
                 run.write({"state": "done", "finished_at": fields.Datetime.now()})
                 run._post_summary()
                 self._commit_progress()
-        remaining = sum(len(run.pending_groups or []) for run in self)
+        remaining = sum(len(run.pending_groups or []) - run.done_count for run in self)
         return done, remaining
 
-    def _bill_one_group(self, order_ids, holds):
-        orders = (
-            self.env["sale.order"]
-            .sudo()
-            .browse(order_ids)
-            .exists()
-            .filtered(lambda order: order.state == "sale" and order.ps_governed)
-        )
-        if not orders:
+    def _chunk_orders(self, chunk):
+        Order = self.env["sale.order"].sudo()
+        groups = []
+        for order_ids in chunk:
+            orders = (
+                Order.browse(order_ids)
+                .exists()
+                .filtered(lambda order: order.state == "sale" and order.ps_governed)
+            )
+            if orders:
+                groups.append(orders)
+        return groups
+
+    def _bill_chunk(self, chunk, holds):
+        """Bill a chunk of groups together; on any failure, each group on its own."""
+        groups = self._chunk_orders(chunk)
+        if not groups:
             return
-        Engine = self.env["ps.billing.engine"].sudo()
+        if len(groups) > 1:
+            try:
+                with self.env.cr.savepoint():
+                    results = self._engine_bill(groups, holds)
+            except Exception:  # retried group by group below, where the failure is reported
+                _logger.info(
+                    "billing run %s: a chunk failed, billing its groups one by one", self.id
+                )
+            else:
+                for orders, result in zip(groups, results, strict=True):
+                    self._report_group(orders, result)
+                return
+        for orders in groups:
+            self._bill_one_group(orders, holds)
+
+    def _engine_bill(self, groups, holds):
+        return (
+            self.env["ps.billing.engine"]
+            .sudo()
+            ._bill_groups(
+                groups,
+                self.period_end,
+                self.invoice_date,
+                respect_cycle=self.respect_cycle,
+                include_review=self.origin == "prebill",
+                holds=holds,
+            )
+        )
+
+    def _bill_one_group(self, orders, holds):
         try:
             with self.env.cr.savepoint():
-                result = Engine._bill_group(
-                    orders,
-                    self.period_end,
-                    self.invoice_date,
-                    respect_cycle=self.respect_cycle,
-                    include_review=self.origin == "prebill",
-                    holds=holds,
-                )
+                result = self._engine_bill([orders], holds)[0]
         except ConcurrentBilling:
             self._add_line(
                 "error",
@@ -218,13 +264,15 @@ class PsBillingRun(models.Model):
                     detail=_("another run is billing these contracts; nothing billed twice"),
                 )
                 return
-            _logger.exception("billing run %s: group %s failed", self.id, order_ids)
+            _logger.exception("billing run %s: contracts %s failed", self.id, orders.ids)
             self._add_line("error", orders, reason="error", detail=str(exc))
             return
+        self._report_group(orders, result)
+
+    def _report_group(self, orders, result):
         for order, what, reason, detail in result.skipped:
             self._add_line("skip", order, reason=reason, detail=f"{what}: {detail}")
         if result.invoice:
-            self.invoice_ids = [(4, result.invoice.id)]
             self._add_line(
                 "invoice",
                 orders,
@@ -237,7 +285,10 @@ class PsBillingRun(models.Model):
             )
 
     def _add_line(self, line_type, orders, reason=False, detail=False, invoice=False):
-        self.env["ps.billing.run.line"].sudo().create(
+        """Queue a report line (written by _flush_report, once per chunk)."""
+        self.ensure_one()
+        pending = self.env.cr.cache.setdefault(("ps_billing_report", self.id), [])
+        pending.append(
             {
                 "run_id": self.id,
                 "line_type": line_type,
@@ -248,6 +299,16 @@ class PsBillingRun(models.Model):
                 "invoice_id": invoice.id if invoice else False,
             }
         )
+
+    def _flush_report(self):
+        """Write the report lines and invoice links queued for this run in one go."""
+        for run in self:
+            pending = self.env.cr.cache.pop(("ps_billing_report", run.id), [])
+            if pending:
+                self.env["ps.billing.run.line"].sudo().create(pending)
+                invoices = [vals["invoice_id"] for vals in pending if vals.get("invoice_id")]
+                if invoices:
+                    run.invoice_ids = [(4, invoice_id) for invoice_id in invoices]
 
     def _post_summary(self):
         for run in self:
