@@ -38,15 +38,6 @@ def cycle_cutoff(cycle: str, period_end: date) -> date:
     raise ValueError(f"unknown billing cycle {cycle!r}: use weekly or monthly")
 
 
-def cycle_start(cycle: str, cutoff: date) -> date:
-    """First day of the cycle that ends on ``cutoff`` (for invoice descriptions)."""
-    if cycle == WEEKLY:
-        return cutoff - timedelta(days=6)
-    if cycle == MONTHLY:
-        return month_start(cutoff)
-    raise ValueError(f"unknown billing cycle {cycle!r}")
-
-
 def period_bounds(kind: str, day: date) -> tuple[date, date]:
     """Start and end of the retainer/recognition period (monthly or quarterly) containing ``day``."""
     if kind == MONTHLY:
@@ -67,15 +58,3 @@ def periods_between(kind: str, start: date, end: date) -> list[tuple[date, date]
         periods.append(bounds)
         current = bounds[1] + timedelta(days=1)
     return periods
-
-
-def age_bucket(work_date: date, as_of: date) -> str:
-    """WIP ageing bucket of work done on ``work_date``, seen on ``as_of``."""
-    days = (as_of - work_date).days
-    if days <= 30:
-        return "0-30"
-    if days <= 60:
-        return "31-60"
-    if days <= 90:
-        return "61-90"
-    return "90+"

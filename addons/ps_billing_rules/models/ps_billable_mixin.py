@@ -82,17 +82,6 @@ class PsBillableMixin(models.AbstractModel):
                 )
             )
 
-    def _ps_mark_billed(self, invoice_line, standard, billed):
-        self.write(
-            {
-                "ps_billing_state": "billed",
-                "ps_invoice_line_id": invoice_line.id,
-                "ps_invoice_id": invoice_line.move_id.id,
-                "ps_standard_amount": standard,
-                "ps_billed_amount": billed,
-            }
-        )
-
     def _ps_release(self, to_review=False):
         """Back to unbilled (a cancelled draft) or to the pre-bill review (a full credit note)."""
         self.write(

@@ -125,6 +125,7 @@ class PsBillingEngine(models.AbstractModel):
                     order, cutoff, invoice_date, include_review, prefetched
                 )
                 result.skipped.extend(skipped)
+                items = self._drop_unconfigured(order, items, result.skipped)
                 items = self._drop_held(order, items, holds, result.skipped)
                 items = self._apply_cap(order, items, result.skipped)
                 billable.extend(items)
@@ -760,6 +761,27 @@ class PsBillingEngine(models.AbstractModel):
     # ------------------------------------------------------------------------------------------
     # Holds and caps
     # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _drop_unconfigured(self, order, items, skipped):
+        """Fixed-fee and retainer fees need the deferred revenue account: never post them to
+        revenue by default."""
+        if order.company_id.ps_deferred_revenue_account_id:
+            return items
+        missing = [item for item in items if item.deferred_revenue]
+        for item in missing:
+            skipped.append(
+                (
+                    order,
+                    item.description,
+                    SKIP_CONFIG,
+                    _(
+                        "set the deferred revenue account in Settings > Invoicing > Professional services "
+                        "billing: fixed-fee and retainer fees post there"
+                    ),
+                )
+            )
+        return [item for item in items if not item.deferred_revenue]
 
     @api.model
     def _drop_held(self, order, items, holds, skipped):

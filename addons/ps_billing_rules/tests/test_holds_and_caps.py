@@ -290,3 +290,28 @@ class TestRetainers(BillingCase):
         self.log(self.ben, 25, date(2026, 9, 10), order.order_line)
         run = self.bill(order, OCT_END)
         self.assertIn("no overage rate", self.skipped(run, "no_rate").detail)
+
+    def test_no_deferred_revenue_account_means_no_fixed_fee_billing(self):
+        self.company.ps_deferred_revenue_account_id = False
+        order = self.make_contract(
+            [
+                (
+                    self.product_fixed,
+                    1,
+                    1000.0,
+                    "fixed_fee",
+                    {
+                        "ps_service_start": date(2026, 10, 1),
+                        "ps_service_end": date(2026, 10, 31),
+                        "ps_installment_ids": [
+                            Command.create(
+                                {"name": "All", "date": date(2026, 10, 1), "percentage": 100}
+                            )
+                        ],
+                    },
+                )
+            ]
+        )
+        run = self.bill(order, OCT_END)
+        self.assertFalse(run.invoice_ids, "never posted to revenue by default")
+        self.assertIn("deferred revenue account", self.skipped(run, "configuration").detail)
