@@ -326,3 +326,25 @@ class TestRatesAndApproval(BillingCase):
         )
         self.assertEqual(ts.ps_approval_state, "approved")
         self.assertEqual(self.line.qty_delivered, 1.0)
+
+    def test_time_existing_at_install_is_approved_and_odoo_invoiced_time_stays_billed(self):
+        pending = self.log(self.ben, 2, date(2026, 10, 1), self.line, approved=False)
+        invoiced = self.log(self.ada, 1, date(2026, 10, 2), self.line, approved=False)
+        invoice = self.env["account.move"].create(
+            {"move_type": "out_invoice", "partner_id": self.order.partner_id.id}
+        )
+        # State before the addon existed: draft time, one line already invoiced by Odoo itself.
+        self.env.cr.execute(
+            "UPDATE account_analytic_line SET ps_approval_state = 'draft', timesheet_invoice_id = %s"
+            " WHERE id = %s",
+            (invoice.id, invoiced.id),
+        )
+        self.env["account.analytic.line"].invalidate_model()
+        from odoo.addons.ps_billing_rules import post_init_hook
+
+        post_init_hook(self.env)
+        self.env["account.analytic.line"].invalidate_model()
+        self.assertEqual(pending.ps_approval_state, "approved")
+        self.assertEqual(pending.ps_billing_state, "unbilled", "approved time stays billable")
+        self.assertEqual(invoiced.ps_approval_state, "approved")
+        self.assertEqual(invoiced.ps_billing_state, "billed", "Odoo already invoiced it")
