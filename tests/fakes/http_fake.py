@@ -123,9 +123,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeHttpServer:
-    """Threaded HTTP server on 127.0.0.1 (random port) with routes and failure switches."""
+    """Threaded HTTP server on 127.0.0.1 with routes and failure switches.
 
-    def __init__(self):
+    ``port=0`` picks a free port (tests); a fixed port serves demos that need a stable URL.
+    """
+
+    def __init__(self, port=0):
+        self._bind_port = port
         self.requests: list[FakeRequest] = []
         self.errors: list[str] = []  # tracebacks of handlers that crashed
         self._routes: list[tuple[str, object, object]] = []
@@ -140,7 +144,7 @@ class FakeHttpServer:
     def start(self):
         handler = type("FakeHandler", (_Handler,), {"fake": self})
         self._stopping.clear()
-        self._server = _Server(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", self._bind_port), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -14,11 +14,22 @@ import pytest
 
 ADDONS = Path(__file__).resolve().parents[2] / "addons"
 
+# Pure modules of one addon import those of another through Odoo's namespace
+# (``odoo.addons.connector_base.engine``): without Odoo, ``odoo`` and ``odoo.addons`` are bare
+# packages here and each addon is also registered under that name (tests of such modules import
+# everything through ``odoo.addons.<addon>`` so that each class exists once).
+for name in ("odoo", "odoo.addons"):
+    if name not in sys.modules:
+        stub = types.ModuleType(name)
+        stub.__path__ = []
+        sys.modules[name] = stub
+
 for addon_dir in sorted(ADDONS.iterdir()):
     if (addon_dir / "__manifest__.py").is_file() and addon_dir.name not in sys.modules:
-        package = types.ModuleType(addon_dir.name)
-        package.__path__ = [str(addon_dir)]
-        sys.modules[addon_dir.name] = package
+        for name in (addon_dir.name, f"odoo.addons.{addon_dir.name}"):
+            package = types.ModuleType(name)
+            package.__path__ = [str(addon_dir)]
+            sys.modules[name] = package
 
 
 # pytest-odoo (installed for the Odoo tests) registers autouse fixtures that build an Odoo

@@ -1,0 +1,32 @@
+{
+    "name": "CRM Connector (Salesforce, HubSpot)",
+    "version": "18.0.1.0.0",
+    "summary": "Closed-won deals become engagements (customer, contract, project, billing terms); "
+    "amendments with approval; invoice and project status written back to the CRM",
+    "description": "See readme/DESCRIPTION.md",
+    "category": "Technical/Connectors",
+    "author": "Professional Services Suite",
+    "website": "https://github.com/ps-suite/odoo-ps-suite",
+    "license": "LGPL-3",
+    "depends": ["connector_base", "ps_billing_rules"],
+    "external_dependencies": {"python": ["cryptography", "requests"]},
+    "data": [
+        "security/connector_crm_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "views/connector_backend_views.xml",
+        "views/connector_crm_mapping_views.xml",
+        "views/connector_crm_deal_version_views.xml",
+        "views/connector_crm_conflict_views.xml",
+        "views/sale_order_views.xml",
+        "wizards/connector_crm_mapping_import_views.xml",
+        "wizards/connector_crm_version_reject_views.xml",
+        "views/connector_crm_menus.xml",
+    ],
+    "demo": ["demo/connector_crm_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["connector_crm/static/src/js/tours/*.js"],
+    },
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,334 @@
+"""HubSpot CRM client: private-app or OAuth tokens, search with keyset windows, batch calls.
+
+Contract: ../shared/reference/external-apis.md, section 2. All property values are strings.
+"""
+
+import base64
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+from odoo.addons.connector_base.engine.errors import AuthError, BusinessError
+from odoo.addons.connector_base.engine.http_client import BearerTokenAuth, parse_json
+from odoo.addons.connector_base.engine.signatures import SignatureError
+
+from .oauth import TOKENS, CachedTokenAuth, Token, request_token
+
+FLOW_PRIVATE_APP = "private_app"
+FLOW_OAUTH = "oauth"
+SEARCH_PAGE = 200
+SEARCH_CAP = 10_000  # HubSpot answers 400 when paging past 10,000 results of one search
+BATCH_READ = 100
+BATCH_UPDATE = 100
+ASSOCIATIONS_BATCH = 1000
+SIGNATURE_MAX_AGE_MS = 300_000
+
+# Percent-escapes HubSpot decodes in the URI before signing (v3), per its docs.
+_DECODED_ESCAPES = ("%3A", "%2F", "%3F", "%40", "%21", "%24", "%27", "%28", "%29", "%2A", "%2C")
+_DECODED_ESCAPES += ("%3B",)
+
+
+@dataclass
+class HubSpotSettings:
+    flow: str
+    client_id: str | None = None
+    client_secret: str | None = None
+    refresh_token: str | None = None
+    private_app_token: str | None = None
+    path_prefix: str = "/crm/v3"
+
+
+class HubSpotOAuth(CachedTokenAuth):
+    """OAuth access tokens refreshed ahead of ``expires_in`` (HubSpot: ~30 minutes)."""
+
+    def __init__(self, settings: HubSpotSettings, token_http, cache_key, cache=TOKENS, **kw):
+        super().__init__(cache_key, cache=cache, **kw)
+        self.settings = settings
+        self.token_http = token_http
+
+    def _fetch(self) -> Token:
+        s = self.settings
+        if not s.refresh_token:
+            raise AuthError(
+                "The backend is not connected to HubSpot yet: click Connect on the backend."
+            )
+        if not (s.client_id and s.client_secret):
+            raise AuthError("HubSpot OAuth needs the app's client id and client secret.")
+        data = request_token(
+            self.token_http,
+            "/oauth/v1/token",
+            {
+                "grant_type": "refresh_token",
+                "client_id": s.client_id,
+                "client_secret": s.client_secret,
+                "refresh_token": s.refresh_token,
+            },
+            vendor="HubSpot",
+            hint="The refresh token was revoked or the app's credentials changed: click "
+            "Connect on the backend again.",
+        )
+        expires_in = float(data.get("expires_in") or 1800)
+        return Token(
+            access_token=data["access_token"],
+            expires_at=time.monotonic() + expires_in,
+            refresh_token=data.get("refresh_token"),
+        )
+
+
+def hubspot_auth(settings: HubSpotSettings, token_http, cache_key, **kw):
+    if settings.flow == FLOW_PRIVATE_APP:
+        if not settings.private_app_token:
+            raise AuthError("No private app access token is set: set it on the backend.")
+        return BearerTokenAuth(settings.private_app_token)
+    return HubSpotOAuth(settings, token_http, cache_key, **kw)
+
+
+def exchange_code(token_http, settings: HubSpotSettings, code, redirect_uri) -> Token:
+    data = request_token(
+        token_http,
+        "/oauth/v1/token",
+        {
+            "grant_type": "authorization_code",
+            "client_id": settings.client_id,
+            "client_secret": settings.client_secret,
+            "redirect_uri": redirect_uri,
+            "code": code,
+        },
+        vendor="HubSpot",
+        hint="Click Connect again; check the app's client id, secret and redirect URL.",
+    )
+    return Token(
+        access_token=data["access_token"],
+        expires_at=time.monotonic() + float(data.get("expires_in") or 1800),
+        refresh_token=data.get("refresh_token"),
+    )
+
+
+def to_ms(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
+
+
+def parse_datetime(value) -> datetime | None:
+    """HubSpot timestamps: ISO strings ('2024-05-31T10:00:00.123Z') or epoch milliseconds."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, UTC).replace(tzinfo=None)
+    text = text.replace("Z", "+00:00")
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def signed_uri(uri: str) -> str:
+    """The URI as HubSpot signs it: some percent-escapes decoded (not the query's '?')."""
+    for escape in _DECODED_ESCAPES:
+        uri = uri.replace(escape, unquote(escape)).replace(escape.lower(), unquote(escape))
+    return uri
+
+
+def verify_signature_v3(secret, method, uri, body: bytes, headers, now_ms) -> None:
+    """Raise SignatureError unless X-HubSpot-Signature-v3 is valid and fresh."""
+    if not secret:
+        raise SignatureError(
+            "No HubSpot client secret is set for webhook signatures: set it on the backend.",
+            reason="missing",
+        )
+    lowered = {str(key).lower(): value for key, value in headers.items()}
+    signature = lowered.get("x-hubspot-signature-v3")
+    timestamp = lowered.get("x-hubspot-request-timestamp")
+    if not signature or not timestamp:
+        raise SignatureError(
+            "The request has no X-HubSpot-Signature-v3 / X-HubSpot-Request-Timestamp header: "
+            "only signature v3 is accepted.",
+            reason="missing",
+        )
+    if not str(timestamp).strip().isdigit():
+        raise SignatureError("X-HubSpot-Request-Timestamp is not milliseconds.", reason="malformed")
+    age = now_ms - int(timestamp)
+    if abs(age) > SIGNATURE_MAX_AGE_MS:
+        raise SignatureError(
+            f"The HubSpot webhook timestamp is {age // 1000}s old (limit 300s): a replayed or "
+            "delayed request, or a clock problem (check NTP).",
+            reason="stale",
+        )
+    source = method.upper().encode() + signed_uri(uri).encode() + body + str(timestamp).encode()
+    expected = base64.b64encode(hmac.new(secret.encode(), source, hashlib.sha256).digest())
+    if not hmac.compare_digest(expected, signature.strip().encode()):
+        raise SignatureError(
+            "The HubSpot signature does not match: check the app's client secret on the backend "
+            "and the backend's public URL (HubSpot signs the exact URL it calls).",
+            reason="mismatch",
+        )
+
+
+class HubSpotClient:
+    """CRM calls; ``on_rate(remaining, max)`` hears the X-HubSpot-RateLimit headers."""
+
+    def __init__(self, http, path_prefix="/crm/v3", on_rate=None):
+        self.http = http  # HttpClient on the API host with the bearer auth
+        self.prefix = "/" + path_prefix.strip("/")
+        self.on_rate = on_rate
+
+    def request(self, method, path, **kwargs):
+        response = self.http.request(method, path, **kwargs)
+        remaining = response.headers.get("X-HubSpot-RateLimit-Daily-Remaining")
+        if remaining is not None and self.on_rate:
+            self.on_rate(remaining, response.headers.get("X-HubSpot-RateLimit-Daily"))
+        return response
+
+    def json(self, method, path, **kwargs):
+        return parse_json(self.request(method, path, **kwargs))
+
+    # Account ---------------------------------------------------------------------------------
+
+    def account_details(self) -> dict:
+        return self.json("GET", "/account-info/v3/details")
+
+    def daily_usage(self) -> dict | None:
+        """Private apps only; an OAuth token gets 403 here, which is not an error for us."""
+        response = self.request(
+            "GET", "/account-info/v3/api-usage/daily/private-apps", expected={200, 403, 404}
+        )
+        if response.status_code != 200:
+            return None
+        results = (parse_json(response) or {}).get("results") or []
+        return results[0] if results else None
+
+    def pipelines(self) -> list:
+        return self.json("GET", f"{self.prefix}/pipelines/deals").get("results", [])
+
+    # Objects ---------------------------------------------------------------------------------
+
+    def get(self, object_type, object_id, properties=(), associations=()):
+        params = {}
+        if properties:
+            params["properties"] = ",".join(properties)
+        if associations:
+            params["associations"] = ",".join(associations)
+        response = self.request(
+            "GET",
+            f"{self.prefix}/objects/{object_type}/{object_id}",
+            params=params,
+            expected={200, 404},
+        )
+        return None if response.status_code == 404 else parse_json(response)
+
+    def search(self, object_type, filters, properties, sort_property, after=0, limit=SEARCH_PAGE):
+        body = {
+            "filterGroups": [{"filters": filters}] if filters else [],
+            "sorts": [{"propertyName": sort_property, "direction": "ASCENDING"}],
+            "properties": list(properties),
+            "limit": limit,
+            "after": str(after),
+        }
+        return self.json("POST", f"{self.prefix}/objects/{object_type}/search", json=body)
+
+    def modified_since(self, object_type, stamp_property, since_ms, properties, filters=()):
+        """Yield records changed at or after ``since_ms``, oldest first, past the 10,000 cap.
+
+        A search cannot page beyond 10,000 results, so when a window is used up the search
+        restarts at the last timestamp seen (keyset window); ids already yielded are skipped.
+        """
+        seen = set()
+        window_start = int(since_ms)
+        while True:
+            after = 0
+            last_stamp = None
+            exhausted = True
+            while True:
+                page = self.search(
+                    object_type,
+                    [
+                        {
+                            "propertyName": stamp_property,
+                            "operator": "GTE",
+                            "value": str(window_start),
+                        },
+                        *filters,
+                    ],
+                    properties,
+                    stamp_property,
+                    after=after,
+                )
+                for record in page.get("results", []):
+                    stamp = parse_datetime((record.get("properties") or {}).get(stamp_property))
+                    if stamp is not None:
+                        last_stamp = stamp
+                    if record["id"] in seen:
+                        continue
+                    seen.add(record["id"])
+                    yield record
+                next_after = ((page.get("paging") or {}).get("next") or {}).get("after")
+                if not next_after:
+                    break
+                if int(next_after) + SEARCH_PAGE > SEARCH_CAP:
+                    exhausted = False  # the cap is near: restart from the last timestamp
+                    break
+                after = int(next_after)
+            if exhausted or last_stamp is None:
+                return
+            next_start = to_ms(last_stamp)
+            if next_start <= window_start:
+                raise BusinessError(
+                    f"More than {SEARCH_CAP} HubSpot {object_type} share the timestamp "
+                    f"{last_stamp}: the search cannot page through them. Narrow the stream's "
+                    "cursor or import them in smaller batches."
+                )
+            window_start = next_start
+
+    def batch_read(self, object_type, ids, properties):
+        records = []
+        ids = list(dict.fromkeys(str(i) for i in ids))
+        for start in range(0, len(ids), BATCH_READ):
+            answer = self.json(
+                "POST",
+                f"{self.prefix}/objects/{object_type}/batch/read",
+                json={
+                    "properties": list(properties),
+                    "inputs": [{"id": i} for i in ids[start : start + BATCH_READ]],
+                },
+                expected={200, 207},  # 207: some ids no longer exist (deleted or archived)
+            )
+            records.extend(answer.get("results", []))
+        return records
+
+    def associations(self, from_type, to_type, ids) -> dict:
+        """``{from id: [to ids]}`` through the v4 batch read (1,000 inputs per call)."""
+        result = {}
+        pending = [{"id": str(i)} for i in dict.fromkeys(ids)]
+        while pending:
+            chunk, pending = pending[:ASSOCIATIONS_BATCH], pending[ASSOCIATIONS_BATCH:]
+            answer = self.json(
+                "POST",
+                f"/crm/v4/associations/{from_type}/{to_type}/batch/read",
+                json={"inputs": chunk},
+            )
+            for item in answer.get("results", []):
+                source = str(item["from"]["id"])
+                result.setdefault(source, []).extend(str(to["toObjectId"]) for to in item["to"])
+                after = ((item.get("paging") or {}).get("next") or {}).get("after")
+                if after:
+                    pending.append({"id": source, "after": after})
+        return result
+
+    def batch_update(self, object_type, inputs) -> tuple[list, list]:
+        """Update ``[{"id", "properties"}]`` 100 at a time; returns (results, errors)."""
+        results, errors = [], []
+        for start in range(0, len(inputs), BATCH_UPDATE):
+            answer = self.json(
+                "POST",
+                f"{self.prefix}/objects/{object_type}/batch/update",
+                json={"inputs": inputs[start : start + BATCH_UPDATE]},
+                expected={200, 207},
+            )
+            results.extend(answer.get("results", []))
+            errors.extend(answer.get("errors", []))
+        return results, errors

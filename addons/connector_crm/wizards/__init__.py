@@ -1,0 +1,1 @@
+from . import connector_crm_mapping_import, connector_crm_version_reject
