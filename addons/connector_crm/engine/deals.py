@@ -166,7 +166,7 @@ def sf_opportunity_fields(field_names: dict, writeback_fields=()) -> list[str]:
         f"(SELECT {lines} FROM OpportunityLineItems)",
         f"(SELECT {contacts} FROM OpportunityContactRoles)",
     ]
-    return fields
+    return list(dict.fromkeys(fields))  # a field selected twice is a MALFORMED_QUERY
 
 
 def _children(record, relation):

@@ -106,10 +106,10 @@ def check(deal: dict, maps: Mappings) -> Readiness:
         product_id, product_model = mapped
         model = None
         if line.get("billing_model"):
-            model = maps.billing_models.get(line["billing_model"])
-            if model is None:
+            if line["billing_model"] not in maps.billing_models:
                 unmapped("line_billing_model", line["billing_model"], "billing model")
                 continue
+            model = maps.billing_models[line["billing_model"]] or None  # None: fall back
         model = model or deal_model or product_model or maps.default_billing_model
         if not model:
             result.problems.append(

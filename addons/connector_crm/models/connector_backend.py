@@ -339,24 +339,23 @@ class ConnectorBackend(models.Model):
             key: self[f"crm_wb_{key}"] for key, _label in WRITEBACK_KEYS if self[f"crm_wb_{key}"]
         }
 
+    def _crm_deal_remote_names(self):
+        """Normalized deal field -> CRM field name, for deal fields Odoo may push."""
+        standard = {
+            "salesforce": {"name": "Name", "close_date": "CloseDate", "description": "Description"},
+            "hubspot": {
+                "name": "dealname",
+                "close_date": "closedate",
+                "description": "description",
+            },
+        }.get(self.backend_type, {})
+        return dict(standard, po_number=self._crm_deal_field_names()["po_number"])
+
     def _crm_remote_field_label(self, obj, key):
         if self.backend_type not in CRM_TYPES:
             return ""
         if obj == "deal":
-            names = self._crm_deal_field_names()
-            standard = {
-                "salesforce": {
-                    "name": "Name",
-                    "close_date": "CloseDate",
-                    "description": "Description",
-                },
-                "hubspot": {
-                    "name": "dealname",
-                    "close_date": "closedate",
-                    "description": "description",
-                },
-            }
-            return names.get(key) or standard[self.backend_type].get(key, key)
+            return self._crm_deal_remote_names().get(key, key)
         if self.backend_type == "salesforce":
             table = (
                 deal_shapes.SF_ACCOUNT_FIELDS if obj == "account" else deal_shapes.SF_CONTACT_FIELDS

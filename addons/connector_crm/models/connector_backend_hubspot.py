@@ -169,7 +169,7 @@ class ConnectorBackendHubspot(models.Model):
         records = list(
             client.modified_since("deals", STAMP["deals"], since_ms, properties, filters)
         )
-        newest = stream.cursor_date
+        newest = stream.cursor_date or None
         for record in records:
             stamp = hs.parse_datetime((record.get("properties") or {}).get(STAMP["deals"]))
             if stamp and (newest is None or stamp > newest):
@@ -220,10 +220,10 @@ class ConnectorBackendHubspot(models.Model):
                 [*table.values(), STAMP[object_type]],
             )
         )
-        newest = stream.cursor_date
+        newest = stream.cursor_date or None
         for record in records:
             stamp = hs.parse_datetime((record.get("properties") or {}).get(STAMP[object_type]))
-            if stamp and stamp > newest:
+            if stamp and (newest is None or stamp > newest):
                 newest = stamp
         bound = self._crm_bound_ids(obj, [str(r["id"]) for r in records])
         values = [self._hs_partner_values(obj, r) for r in records if str(r["id"]) in bound]

@@ -122,7 +122,7 @@ class ConnectorBackendSalesforce(models.Model):
             where = f"SystemModstamp >= {sf.soql_datetime(since)}"
         soql = f"SELECT {self._sf_deal_select()} FROM Opportunity WHERE {where} ORDER BY SystemModstamp, Id"
         deals = []
-        newest = stream.cursor_date
+        newest = stream.cursor_date or None
         for record in client.query(soql):
             deal = self._sf_normalize(record)
             deals.append(deal)
@@ -214,11 +214,11 @@ class ConnectorBackendSalesforce(models.Model):
             f"SELECT {self._sf_partner_select(obj)} FROM {sobject} "
             f"WHERE SystemModstamp >= {sf.soql_datetime(since)} ORDER BY SystemModstamp, Id"
         )
-        records, newest = [], stream.cursor_date
+        records, newest = [], stream.cursor_date or None
         for record in client.query(soql):
             records.append(self._sf_partner_values(obj, record))
             stamp = sf.parse_datetime(record.get("SystemModstamp"))
-            if stamp and stamp > newest:
+            if stamp and (newest is None or stamp > newest):
                 newest = stamp
         bound = self._crm_bound_ids(obj, [values["id"] for values in records])
         specs = self._crm_partner_specs(obj, [v for v in records if v["id"] in bound])

@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
 
-LEGAL_ENTITIES = ("Acme Consulting US", "Acme Consulting EU")
+LEGAL_ENTITIES = ("Acme Consulting US", "Acme Consulting EU", "Acme Consulting UK")
 BILLING_MODELS = {
     "Time and Materials": {"billing_model": "tm"},
     "Fixed Fee": {"billing_model": "fixed_fee", "service_months": 3, "installment_count": 2},

@@ -322,7 +322,9 @@ class ConnectorCrmEngagement(models.AbstractModel):
             values["ps_installment_ids"] = [
                 Command.create(
                     {
-                        "name": _("Installment %(n)s of %(count)s", n=index + 1, count=count),
+                        "name": self.env._(
+                            "Installment %(n)s of %(count)s", n=index + 1, count=count
+                        ),
                         "date": close_date + relativedelta(months=index * interval),
                         "percentage": share
                         if index < count - 1

@@ -56,7 +56,11 @@ class ResPartner(models.Model):
         if not value:
             return Country
         value = value.strip()
-        return Country.search(["|", ("code", "=ilike", value), ("name", "=ilike", value)], limit=1)
+        if len(value) == 2:
+            country = Country.search([("code", "=ilike", value)], limit=1)
+            if country:
+                return country
+        return Country.search([("name", "=ilike", value)], limit=1)
 
     def _crm_write_values(self, obj, values):
         self.with_context(**{CTX_INBOUND: True}).write(self._crm_odoo_write_values(obj, values))

@@ -1,0 +1,310 @@
+"""Shared set-up of the CRM connector tests: fake Salesforce and HubSpot servers on loopback,
+two backends pointed at them with complete mappings, and a queue drain that moves the clock."""
+
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import TransactionCase, new_test_user
+from odoo.tests.common import _super_send
+
+from odoo.addons.connector_base.engine.redaction import SECRETS
+from odoo.addons.connector_base.tests.common import TEST_KEY, harness_keys, vault_keys
+from odoo.addons.connector_crm.engine.oauth import TOKENS
+from odoo.addons.connector_crm.models.connector_backend import SF_WRITEBACK_DEFAULTS
+
+try:  # the project's fake servers (tests/fakes), importable when run from the repository
+    from tests.fakes.hubspot_fake import FakeHubSpot
+    from tests.fakes.salesforce_fake import FakeSalesforce
+except ImportError:  # pragma: no cover - addon installed outside the repository
+    FakeHubSpot = FakeSalesforce = None
+
+NUMERIC_WRITEBACK = ("invoiced_total", "paid_total", "outstanding", "overdue", "percent_complete")
+LEGAL_ENTITIES = ("Acme Consulting US", "Acme Consulting EU", "Acme Consulting UK")
+BILLING_TERMS = {
+    "Time and Materials": {"billing_model": "tm"},
+    "Fixed Fee": {"billing_model": "fixed_fee", "service_months": 3, "installment_count": 2},
+    "Milestones": {"billing_model": "milestone"},
+    "Retainer": {
+        "billing_model": "retainer",
+        "retainer_included": 20,
+        "rollover_rule": "capped",
+        "rollover_cap": 10,
+        "overage_rate": 170,
+    },
+    "Mixed": {"billing_model": False},
+}
+
+
+def declare_writeback_fields(fake):
+    """The custom fields an admin creates on the Opportunity for the write-back."""
+    for key, name in SF_WRITEBACK_DEFAULTS.items():
+        kind = (
+            "date" if key.endswith("_date") else "double" if key in NUMERIC_WRITEBACK else "string"
+        )
+        fake.add_field("Opportunity", name, kind)
+
+
+class CrmCase(TransactionCase):
+    """Fake CRMs running for the whole class; each test gets fresh data in them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        assert FakeSalesforce is not None, "run the tests from the repository root"
+        cls._keys = vault_keys(TEST_KEY, *harness_keys())
+        cls._keys.__enter__()
+        cls.addClassCleanup(cls._keys.__exit__, None, None, None)
+        cls.env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
+        # Demo backends (if installed) talk to servers that are not running here.
+        cls.env["connector.backend"].search([]).write({"state": "paused"})
+        cls.company = cls.env.company
+        cls.integration_user = new_test_user(
+            cls.env,
+            login="crm_integration_test",
+            groups=",".join(
+                [
+                    "base.group_user",
+                    "connector_base.group_connector_user",
+                    "sales_team.group_sale_manager",
+                    "project.group_project_manager",
+                    "account.group_account_invoice",
+                    "ps_billing_rules.group_billing_user",
+                ]
+            ),
+        )
+        cls.billing_manager = new_test_user(
+            cls.env,
+            login="crm_billing_manager_test",
+            groups="base.group_user,sales_team.group_sale_salesman,"
+            "ps_billing_rules.group_billing_manager,connector_base.group_connector_user",
+        )
+        cls.connector_manager = new_test_user(
+            cls.env,
+            login="crm_connector_manager_test",
+            groups="base.group_user,connector_base.group_connector_manager",
+        )
+        Product = cls.env["product.product"]
+        cls.products = {
+            "IMPL": Product.create(
+                {
+                    "name": "Implementation (test)",
+                    "default_code": "T-IMPL",
+                    "type": "service",
+                    "invoice_policy": "order",
+                    "service_type": "manual",
+                    "service_tracking": "project_only",
+                    "list_price": 40000,
+                }
+            ),
+            "CONS-H": Product.create(
+                {
+                    "name": "Consulting hours (test)",
+                    "default_code": "T-CONS",
+                    "type": "service",
+                    "invoice_policy": "delivery",
+                    "service_type": "timesheet",
+                    "service_tracking": "task_in_project",
+                    "uom_id": cls.env.ref("uom.product_uom_hour").id,
+                    "uom_po_id": cls.env.ref("uom.product_uom_hour").id,
+                    "list_price": 150,
+                }
+            ),
+            "SUP-RET": Product.create(
+                {
+                    "name": "Support retainer (test)",
+                    "default_code": "T-SUP",
+                    "type": "service",
+                    "invoice_policy": "order",
+                    "service_type": "timesheet",
+                    "service_tracking": "project_only",
+                    "list_price": 2500,
+                }
+            ),
+            "TRAIN": Product.create(
+                {
+                    "name": "Training day (test)",
+                    "default_code": "T-TRAIN",
+                    "type": "service",
+                    "invoice_policy": "order",
+                    "service_type": "manual",
+                    "service_tracking": "task_in_project",
+                    "list_price": 1200,
+                }
+            ),
+        }
+        Project = cls.env["project.project"]
+        cls.template_impl = Project.create(
+            {
+                "name": "Template: implementation (test)",
+                "allow_billable": True,
+                "allow_milestones": True,
+                "task_ids": [
+                    Command.create({"name": name})
+                    for name in ("Kick-off", "Design", "Build", "Go-live")
+                ],
+                "milestone_ids": [
+                    Command.create({"name": "Design signed off"}),
+                    Command.create({"name": "Go-live"}),
+                ],
+            }
+        )
+        cls.template_support = Project.create(
+            {
+                "name": "Template: support (test)",
+                "allow_billable": True,
+                "task_ids": [Command.create({"name": "Support requests"})],
+            }
+        )
+        cls.reverse_charge = cls.env["account.fiscal.position"].create(
+            {"name": "Reverse charge (test)"}
+        )
+        cls.eur = cls.env.ref("base.EUR")
+        cls.eur.active = True
+        cls.eur_pricelist = cls.env["product.pricelist"].create(
+            {"name": "EUR (test)", "currency_id": cls.eur.id, "company_id": cls.company.id}
+        )
+
+    def setUp(self):
+        super().setUp()
+        TOKENS.clear()
+        self.sf = FakeSalesforce().start()
+        self.addCleanup(self.sf.stop)
+        declare_writeback_fields(self.sf)
+        self.hs = FakeHubSpot().start()
+        self.addCleanup(self.hs.stop)
+        self.sf_backend = self.make_backend(
+            "salesforce",
+            name="Salesforce (test)",
+            auth_base_url=self.sf.url,
+            crm_auth_flow="client_credentials",
+            crm_client_id=self.sf.client_id,
+            secrets={"client_secret": self.sf.client_secret, "webhook_secret": "flow-secret"},
+        )
+        self.hs_backend = self.make_backend(
+            "hubspot",
+            name="HubSpot (test)",
+            api_base_url=self.hs.url,
+            auth_base_url=self.hs.url,
+            crm_auth_flow="private_app",
+            crm_client_id=self.hs.client_id,
+            secrets={
+                "api_token": self.hs.private_app_token,
+                "client_secret": self.hs.client_secret,
+            },
+        )
+        self.Job = self.env["connector.job"]
+
+    def tearDown(self):
+        TOKENS.clear()
+        SECRETS.clear()
+        super().tearDown()
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # Loopback calls to the fakes keep their (connect, read) timeouts: Odoo's test hook
+        # raises short timeouts to 10 s and breaks on tuples.
+        if r.url.startswith("http://127.0.0.1"):
+            return _super_send(s, r, **kw)
+        return super()._request_handler(s, r, **kw)
+
+    # Set-up helpers --------------------------------------------------------------------------
+
+    def make_backend(self, backend_type, *, secrets=None, **values):
+        backend = self.env["connector.backend"].create(
+            dict(
+                {
+                    "backend_type": backend_type,
+                    "user_id": self.integration_user.id,
+                    "crm_start_date": "2026-01-01",
+                    "max_attempts": 10,
+                    "retry_base_seconds": 10,
+                    "retry_cap_seconds": 300,
+                    "timeout_connect": 2,
+                    "timeout_read": 5,
+                },
+                **values,
+            )
+        )
+        manager = backend.with_user(self.connector_manager)
+        for name, value in (secrets or {}).items():
+            manager._set_secret(name, value)
+        self.map_everything(backend)
+        backend.action_activate()
+        return backend
+
+    def map_everything(self, backend):
+        values = [
+            {"kind": "legal_entity", "remote_value": name, "target_company_id": self.company.id}
+            for name in LEGAL_ENTITIES
+        ]
+        values += [
+            {"kind": "tax_treatment", "remote_value": "Domestic"},
+            {
+                "kind": "tax_treatment",
+                "remote_value": "EU reverse charge",
+                "fiscal_position_id": self.reverse_charge.id,
+            },
+            {
+                "kind": "project_template",
+                "remote_value": "Standard Implementation",
+                "template_project_id": self.template_impl.id,
+            },
+            {
+                "kind": "project_template",
+                "remote_value": "Support",
+                "template_project_id": self.template_support.id,
+            },
+        ]
+        values += [
+            dict(terms, kind="billing_model", remote_value=name)
+            for name, terms in BILLING_TERMS.items()
+        ]
+        self.env["connector.crm.value.map"].create([dict(v, backend_id=backend.id) for v in values])
+        self.env["connector.crm.product.map"].create(
+            [
+                {"backend_id": backend.id, "remote_code": code, "product_id": product.id}
+                for code, product in self.products.items()
+            ]
+        )
+
+    # Queue helpers ---------------------------------------------------------------------------
+
+    def drain(self, now=None, rounds=200):
+        """Run the queue until nothing is runnable, jumping the clock to each retry's eta (the
+        fakes answer instantly, so this is how backoff is waited for in a test)."""
+        now = now or fields.Datetime.now()
+        for _round in range(rounds):
+            settled = self.Job.search_count([("state", "!=", "pending")])
+            self.Job._cron_process_queue(time_budget=60, now=now)
+            pending = self.Job.search(
+                [("state", "=", "pending"), ("backend_id.state", "=", "active")],
+                order="eta",
+                limit=1,
+            )
+            if not pending:
+                return now
+            if (
+                pending.eta <= now
+                and self.Job.search_count([("state", "!=", "pending")]) == settled
+            ):
+                return now  # what is left waits behind a job that needs a person
+            now = max(now, pending.eta) + timedelta(seconds=1)
+        raise AssertionError("the queue did not drain")
+
+    def pull(self, backend, code="crm_deals", now=None):
+        stream = backend.stream_ids.filtered(lambda s: s.code == code)
+        stream._schedule_pull(now or fields.Datetime.now(), source="user")
+        return self.drain(now)
+
+    def jobs(self, backend, operation=None, state=None):
+        domain = [("backend_id", "=", backend.id)]
+        if operation:
+            domain.append(("operation", "=", operation))
+        if state:
+            domain.append(("state", "=", state))
+        return self.Job.search(domain, order="id")
+
+    def order_of(self, backend, deal_id):
+        return self.env["sale.order"].search(
+            [("crm_backend_id", "=", backend.id), ("crm_deal_id", "=", deal_id)]
+        )
