@@ -2227,6 +2227,22 @@ class FakeSalesforce:
                 )
             return opportunity_id
 
+    def add_line_item(self, opportunity_id, *, product_id, quantity, unit_price, **fields) -> str:
+        """A product line added to an existing opportunity (its Amount and stamp move)."""
+        with self._lock:
+            if product_id not in self._live["Product2"]:
+                raise KeyError(f"unknown product {product_id!r}")
+            row = {
+                "OpportunityId": opportunity_id,
+                "Product2Id": product_id,
+                "Quantity": quantity,
+                "UnitPrice": unit_price,
+                **fields,
+            }
+            return self._insert(
+                "OpportunityLineItem", self._helper_fields("OpportunityLineItem", row)
+            )
+
     def update(self, sobject, record_id, **fields) -> None:
         """Change a record "in Salesforce": bumps SystemModstamp and LastModifiedDate.
 

@@ -1,6 +1,6 @@
 import hmac
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from odoo import _, fields, models
@@ -114,7 +114,8 @@ class ConnectorBackendSalesforce(models.Model):
 
     def _sf_pull_deals(self, stream, job):
         client = self._sf_client()
-        started = fields.Datetime.now()
+        # Microseconds kept: the deleted-records window ends exactly here.
+        started = datetime.now(UTC).replace(tzinfo=None)
         since = self._crm_stream_since(stream)
         if since is None:
             where = f"IsWon = true AND CloseDate >= {fields.Date.to_string(self._crm_start_date())}"
@@ -132,7 +133,7 @@ class ConnectorBackendSalesforce(models.Model):
         queued = self._crm_queue_deals(deals)
         deleted_until = self._sf_queue_deleted(client, stream, started)
         stream._record_pull_result(
-            new_cursor_date=newest or started,
+            new_cursor_date=newest or started.replace(microsecond=0),
             new_cursor_value=json.dumps({"deleted_until": deleted_until}),
             count=len(queued),
         )

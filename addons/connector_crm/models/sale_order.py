@@ -170,7 +170,7 @@ class SaleOrder(models.Model):
 
     def _crm_close_amendment_activities(self):
         activities = self.sudo().activity_ids.filtered(
-            lambda a: (a.summary or "").startswith(_("Approve deal amendment"))
+            lambda a: (a.summary or "").startswith(self.env._("Approve deal amendment"))
         )
         if not any(v.state == "pending" for v in self.crm_version_ids):
             activities.action_feedback(feedback=_("Decided"))
@@ -193,7 +193,7 @@ class SaleOrder(models.Model):
         for order in self:
             order.sudo().write({"crm_review_needed": False})
             order.sudo().activity_ids.filtered(
-                lambda a: (a.summary or "").startswith(_("Review contract"))
+                lambda a: (a.summary or "").startswith(self.env._("Review contract"))
             ).action_feedback(feedback=_("Reviewed"))
             order.message_post(body=_("CRM review done: %s", order.crm_review_reason or ""))
         return True

@@ -1,1 +1,1 @@
-from . import test_salesforce
+from . import test_amendments, test_salesforce
