@@ -11,6 +11,8 @@ import resource
 import sys
 import time
 
+import crm_steps
+
 
 def main():
     config_path, dbname, command, *args = sys.argv[1:]
@@ -354,6 +356,7 @@ STEPS = {
     "bill_with_run": bill_with_run,
     "bill_natively": bill_natively,
     "kpi_dataset": kpi_dataset,
+    **crm_steps.STEPS,
 }
 
 if __name__ == "__main__":

@@ -7,7 +7,13 @@ import pytest
 from odoo.addons.connector_crm.engine import amendments, deals, hubspot, ownership, readiness
 from odoo.addons.connector_crm.engine import salesforce as sf
 from odoo.addons.connector_crm.engine.amendments import APPROVAL, DIRECT, REFUSED, Amendment, Change
-from odoo.addons.connector_crm.engine.ownership import CREATE_ONLY, CRM, ODOO, SHARED
+from odoo.addons.connector_crm.engine.ownership import (
+    CREATE_ONLY,
+    CRM,
+    ODOO,
+    SHARED,
+    agreed_after,
+)
 
 # Ownership -----------------------------------------------------------------------------------
 
@@ -59,7 +65,8 @@ def test_odoo_mode_ignores_crm_changes_and_pushes_the_odoo_value():
     )
     assert decision.to_odoo == {}
     assert decision.to_crm == {"phone": "+1 555 0100"}
-    assert decision.synced == {"phone": "+1 555 0100"}
+    assert decision.synced == {}, "agreed only when the push lands"
+    assert agreed_after({"phone": "+1 555 0100"}, decision) == {}, "so the push sends it"
 
 
 def test_odoo_mode_pushes_nothing_when_both_sides_agree():
@@ -79,11 +86,11 @@ def test_create_only_is_taken_when_creating_and_never_synced_again():
     assert later.conflicts == []
 
 
-def test_creating_takes_every_crm_value_except_odoo_owned_fields():
+def test_creating_takes_every_crm_value_and_seeds_odoo_owned_fields():
     rules = {"name": CRM, "phone": ODOO, "ref": CREATE_ONLY, "email": SHARED}
     crm = {"name": "Globex", "phone": "+49 30", "ref": "CUST-1002", "email": "a@globex.example"}
     decision = decide(rules, crm, {"name": "ignored"}, {"name": "ignored"}, creating=True)
-    assert decision.to_odoo == {"name": "Globex", "ref": "CUST-1002", "email": "a@globex.example"}
+    assert decision.to_odoo == crm, "an Odoo-owned field starts from the CRM's value"
     assert decision.synced == decision.to_odoo
     assert decision.to_crm == {}
 
@@ -123,7 +130,8 @@ def test_shared_field_changed_only_in_odoo_goes_to_the_crm():
     assert decision.to_crm == {"email": "new@globex.example"}
     assert decision.to_odoo == {}
     assert decision.conflicts == []
-    assert decision.synced == {"email": "new@globex.example"}
+    assert decision.synced == {}
+    assert agreed_after({"email": "old@globex.example", "phone": "1"}, decision) == {"phone": "1"}
 
 
 def test_shared_field_never_synced_takes_the_crm_value_without_conflict():

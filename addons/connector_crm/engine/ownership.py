@@ -49,8 +49,8 @@ def decide(rules: dict, crm_values: dict, odoo_values: dict, synced: dict, *, cr
             continue
         crm = crm_values[name]
         if creating:
-            if mode == ODOO:
-                continue  # Odoo has no value yet: nothing to push, nothing to take
+            # Odoo has no value yet: every mode starts from the CRM's (an Odoo-owned field is
+            # seeded, not blanked in the CRM by the next push).
             decision.to_odoo[name] = crm
             decision.synced[name] = crm
             continue
@@ -62,9 +62,12 @@ def decide(rules: dict, crm_values: dict, odoo_values: dict, synced: dict, *, cr
                 decision.to_odoo[name] = crm
             decision.synced[name] = crm
         elif mode == ODOO:
+            # Agreed only once the push has landed (the push records it): until then the
+            # outbound side still sees a difference to send.
             if not same(crm, odoo):
                 decision.to_crm[name] = odoo
-            decision.synced[name] = odoo
+            else:
+                decision.synced[name] = odoo
         elif mode == CREATE_ONLY:
             continue
         elif mode == SHARED:
@@ -80,10 +83,19 @@ def decide(rules: dict, crm_values: dict, odoo_values: dict, synced: dict, *, cr
                 decision.synced[name] = crm
             else:
                 decision.to_crm[name] = odoo
-                decision.synced[name] = odoo
         else:
             raise ValueError(f"unknown ownership mode {mode!r}")
     return decision
+
+
+def agreed_after(synced: dict, decision: Decision) -> dict:
+    """The agreed values once ``decision`` is applied: fields going to the CRM are not agreed
+    until their push lands (so the push still sees them as different)."""
+    result = dict(synced)
+    result.update(decision.synced)
+    for name in decision.to_crm:
+        result.pop(name, None)
+    return result
 
 
 def outbound(rules: dict, odoo_values: dict, synced: dict) -> tuple[dict, list]:

@@ -478,10 +478,10 @@ class ConnectorCrmEngagement(models.AbstractModel):
         if writes:
             order._crm_write_deal_values(writes)
         self._record_conflicts(backend, binding, "deal", order, decision.conflicts)
-        synced.update(decision.synced)
-        binding._crm_set_synced(synced)
+        binding._crm_set_synced(ownership.agreed_after(synced, decision))
         if decision.to_crm:
-            binding.crm_push_pending = True
+            # The CRM no longer holds what was last pushed: push again even if unchanged.
+            binding.write({"crm_push_pending": True, "crm_pushed_hash": False})
             backend._crm_request_push()
         if "contacts" in touched:
             partner = order.partner_id.commercial_partner_id
@@ -616,7 +616,7 @@ class ConnectorCrmEngagement(models.AbstractModel):
             )
             # Forget the agreed value: the next push sends Odoo's value.
             synced.pop(key, None)
-            binding.crm_push_pending = True
+            binding.write({"crm_push_pending": True, "crm_pushed_hash": False})
             conflict.backend_id._crm_request_push()
             _logger.debug("conflict %s: Odoo value %r kept", conflict.id, values.get(key))
         binding._crm_set_synced(synced)

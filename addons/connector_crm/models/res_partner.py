@@ -114,10 +114,10 @@ class ResPartner(models.Model):
         self.env["connector.crm.engagement"]._record_conflicts(
             backend, binding, obj, partner, decision.conflicts
         )
-        synced.update(decision.synced)
-        binding._crm_set_synced(synced)
+        binding._crm_set_synced(ownership.agreed_after(synced, decision))
         if decision.to_crm:
-            binding.crm_push_pending = True
+            # The CRM no longer holds what was last pushed: push again even if unchanged.
+            binding.write({"crm_push_pending": True, "crm_pushed_hash": False})
             backend._crm_request_push()
         return partner
 

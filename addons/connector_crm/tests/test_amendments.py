@@ -1,3 +1,4 @@
+import json
 import time
 from datetime import timedelta
 
@@ -141,8 +142,12 @@ class TestAmendments(CrmCase):
         other = self.order_of(self.sf_backend, self.ids["globex_consulting"])
         self.sf.delete("Opportunity", self.ids["globex_consulting"])
         stream = self.sf_backend.stream_ids.filtered(lambda s: s.code == "crm_deals")
-        stream.cursor_value = '{"deleted_until": "%s"}' % fields.Datetime.to_string(
-            fields.Datetime.now() - timedelta(minutes=10)
+        stream.cursor_value = json.dumps(
+            {
+                "deleted_until": fields.Datetime.to_string(
+                    fields.Datetime.now() - timedelta(minutes=10)
+                )
+            }
         )
         time.sleep(0.3)  # the fake's stamps may run a little ahead of the clock
         self.repull()
