@@ -324,6 +324,13 @@ class FakeHubSpot:
             for token in self._access_tokens.values():
                 token["expired"] = True
 
+    def issue_refresh_token(self, scopes=("crm.objects.deals.read", "crm.objects.deals.write")):
+        """A refresh token as if an admin had connected the app (tests of the refresh flow)."""
+        with self._lock:
+            token = f"fake-hs-refresh-issued-{uuid.uuid4().hex}"
+            self._refresh_tokens[token] = list(scopes)
+            return token
+
     def rate_limit_next(self, n, *, retry_after=None, policy="TEN_SECONDLY_ROLLING") -> None:
         """The next ``n`` authenticated API calls answer 429 with ``policyName`` ``policy``."""
         with self._lock:
