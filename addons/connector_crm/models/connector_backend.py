@@ -646,8 +646,11 @@ class ConnectorBackend(models.Model):
             "backend_type": self.backend_type,
             "settings": {
                 key: self[key]
-                for key in self._fields
-                if key.startswith(("crm_field_", "crm_wb_")) or key == "crm_default_billing_model"
+                for key, field in self._fields.items()
+                if field.type in ("char", "selection")
+                and (
+                    key.startswith(("crm_field_", "crm_wb_")) or key == "crm_default_billing_model"
+                )
             },
             "default_template": ref(self.crm_default_template_id),
             "values": [

@@ -71,7 +71,9 @@ class ConnectorCrmMappingImport(models.TransientModel):
         settings = {
             key: value
             for key, value in (data.get("settings") or {}).items()
-            if key in backend._fields and key.startswith(("crm_field_", "crm_wb_", "crm_default_"))
+            if key in backend._fields
+            and backend._fields[key].type in ("char", "selection")
+            and key.startswith(("crm_field_", "crm_wb_", "crm_default_"))
         }
         if data.get("default_template"):
             settings["crm_default_template_id"] = self._find(
