@@ -25,10 +25,7 @@
     ],
     "demo": ["demo/connector_crm_demo.xml"],
     "assets": {
-        "web.assets_tests": [
-            "connector_crm/static/src/js/tours/*.js",
-            "connector_crm/static/tests/tours/*.js",
-        ],
+        "web.assets_tests": ["connector_crm/static/tests/tours/*.js"],
     },
     "installable": True,
     "application": False,

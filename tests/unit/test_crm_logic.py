@@ -583,7 +583,7 @@ def test_unmapped_legal_entity_and_no_currency_check_without_company():
     result = readiness.check(ready_deal(legal_entity="Acme Consulting Mars"), maps)
     assert result.problems == [
         f"Legal_Entity__c 'Acme Consulting Mars' on {WHERE} has no mapping: add it to the "
-        "backend's legal entity mapping (Connectors > Backends > Mappings), then retry."
+        "backend's legal entity mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
     ]
     assert result.company_id is None
     assert maps.currency_ok.calls == []
@@ -600,7 +600,7 @@ def test_unmapped_tax_treatment():
     result = readiness.check(ready_deal(tax_treatment="Zero rated"), mappings())
     assert result.problems == [
         f"Tax_Treatment__c 'Zero rated' on {WHERE} has no mapping: add it to the backend's tax "
-        "treatment mapping (Connectors > Backends > Mappings), then retry."
+        "treatment mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
     ]
     assert result.fiscal_position_id is None
 
@@ -609,7 +609,7 @@ def test_unmapped_template_is_a_problem_even_with_a_default():
     result = readiness.check(ready_deal(project_template="Agile"), mappings(default_template=99))
     assert result.problems == [
         f"Project_Template__c 'Agile' on {WHERE} has no mapping: add it to the backend's project "
-        "template mapping (Connectors > Backends > Mappings), then retry."
+        "template mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
     ]
     assert result.template_id is None
 
@@ -631,7 +631,7 @@ def test_unmapped_deal_billing_model():
     result = readiness.check(ready_deal(billing_model="Barter"), mappings())
     assert result.problems == [
         f"Billing_Model__c 'Barter' on {WHERE} has no mapping: add it to the backend's billing "
-        "model mapping (Connectors > Backends > Mappings), then retry."
+        "model mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
     ]
 
 
@@ -641,7 +641,7 @@ def test_unmapped_line_billing_model_skips_the_line():
     result = readiness.check(deal, mappings())
     assert result.problems == [
         f"OpportunityLineItem.Billing_Model__c 'Pay what you want' on {WHERE} has no mapping: add "
-        "it to the backend's billing model mapping (Connectors > Backends > Mappings), then retry."
+        "it to the backend's billing model mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
     ]
     assert [item["id"] for item, _product, _model in result.lines] == ["00kA"]
 
@@ -706,7 +706,7 @@ def test_unmapped_product_names_its_code():
     result = readiness.check(deal, mappings())
     assert result.problems == [
         f"Product 'NEW-SKU' (Data migration add-on) on {WHERE} has no product mapping: map it to "
-        "an Odoo service product (Connectors > Backends > Mappings > Products), then retry."
+        "an Odoo service product (Connectors > Configuration > Backends, tab Mappings > Products), then retry."
     ]
     assert len(result.lines) == 2
 
@@ -765,7 +765,7 @@ def test_every_problem_is_listed_at_once():
         f"tax_treatment is empty on {where}: set the tax treatment in HubSpot.",
         f"project_template is empty on {where}: set the project template in HubSpot.",
         f"Product 'NEW-SKU' (NEW-SKU) on {where} has no product mapping: map it to an Odoo "
-        "service product (Connectors > Backends > Mappings > Products), then retry.",
+        "service product (Connectors > Configuration > Backends, tab Mappings > Products), then retry.",
     ]
 
 

@@ -32,7 +32,7 @@ class Base(models.AbstractModel):
     def create(self, vals_list):
         records = super().create(vals_list)
         if records._connector_job_audit_active():
-            self.env["connector.audit.log"]._log_create(records)
+            self.env["connector.audit.log"]._log_create(records, vals_list)
         return records
 
     def write(self, vals):

@@ -129,8 +129,11 @@ def _normalize(record: dict, mapping: dict) -> dict:
 # Salesforce ----------------------------------------------------------------------------------
 
 
-def sf_opportunity_fields(field_names: dict, writeback_fields=()) -> list[str]:
-    """SELECT list of the deal query: the opportunity, its account, lines and contact roles."""
+def sf_opportunity_fields(field_names: dict, writeback_fields=(), multicurrency=False) -> list[str]:
+    """SELECT list of the deal query: the opportunity, its account, lines and contact roles.
+
+    ``CurrencyIsoCode`` exists only in multi-currency orgs (selecting it elsewhere is an
+    INVALID_FIELD): without it a deal is in its legal entity's currency."""
     custom = [field_names[key] for key in SF_DEAL_FIELD_DEFAULTS if key != "line_billing_model"]
     account = [f"Account.{name}" for name in SF_ACCOUNT_FIELDS.values()]
     contacts = ", ".join(
@@ -160,6 +163,7 @@ def sf_opportunity_fields(field_names: dict, writeback_fields=()) -> list[str]:
         "Amount",
         "Description",
         "SystemModstamp",
+        *(["CurrencyIsoCode"] if multicurrency else []),
         *dict.fromkeys(custom),
         *dict.fromkeys(writeback_fields),
         *account,

@@ -134,7 +134,9 @@ def signed_uri(uri: str) -> str:
     return uri
 
 
-def verify_signature_v3(secret, method, uri, body: bytes, headers, now_ms) -> None:
+def verify_signature_v3(
+    secret, method, uri, body: bytes, headers, now_ms, max_age_ms=SIGNATURE_MAX_AGE_MS
+) -> None:
     """Raise SignatureError unless X-HubSpot-Signature-v3 is valid and fresh."""
     if not secret:
         raise SignatureError(
@@ -153,9 +155,10 @@ def verify_signature_v3(secret, method, uri, body: bytes, headers, now_ms) -> No
     if not str(timestamp).strip().isdigit():
         raise SignatureError("X-HubSpot-Request-Timestamp is not milliseconds.", reason="malformed")
     age = now_ms - int(timestamp)
-    if abs(age) > SIGNATURE_MAX_AGE_MS:
+    if abs(age) > max_age_ms:
         raise SignatureError(
-            f"The HubSpot webhook timestamp is {age // 1000}s old (limit 300s): a replayed or "
+            f"The HubSpot webhook timestamp is {age // 1000}s old (limit {max_age_ms // 1000}s): "
+            "a replayed or "
             "delayed request, or a clock problem (check NTP).",
             reason="stale",
         )

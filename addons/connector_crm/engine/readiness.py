@@ -47,7 +47,7 @@ def check(deal: dict, maps: Mappings) -> Readiness:
     def unmapped(key, value, table):
         result.problems.append(
             f"{maps.field_labels.get(key, key)} '{value}' on {where} has no mapping: add it to "
-            f"the backend's {table} mapping (Connectors > Backends > Mappings), then retry."
+            f"the backend's {table} mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
         )
 
     if not deal.get("account") or not deal["account"].get("id"):
@@ -99,7 +99,7 @@ def check(deal: dict, maps: Mappings) -> Readiness:
         if not mapped:
             result.problems.append(
                 f"Product '{label}' ({line.get('name')}) on {where} has no product mapping: map "
-                "it to an Odoo service product (Connectors > Backends > Mappings > Products), "
+                "it to an Odoo service product (Connectors > Configuration > Backends, tab Mappings > Products), "
                 "then retry."
             )
             continue

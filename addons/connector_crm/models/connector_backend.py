@@ -100,6 +100,13 @@ class ConnectorBackend(models.Model):
         help="Salesforce JWT bearer flow: the username of the pre-authorized integration user.",
     )
     crm_api_version = fields.Char(string="API version", default="62.0", tracking=True)
+    crm_sf_multicurrency = fields.Boolean(
+        string="Multi-currency org",
+        tracking=True,
+        help="The Salesforce org has multi-currency enabled: each deal's CurrencyIsoCode is read "
+        "and the contract is made in that currency. Off: deals are in the legal entity's "
+        "currency.",
+    )
     crm_path_prefix = fields.Char(
         string="CRM API path",
         default="/crm/v3",

@@ -13,7 +13,8 @@ STAMP = {
 }
 OAUTH_SCOPES = (
     "crm.objects.deals.read crm.objects.deals.write crm.objects.companies.read "
-    "crm.objects.companies.write crm.objects.contacts.read crm.objects.contacts.write oauth"
+    "crm.objects.companies.write crm.objects.contacts.read crm.objects.contacts.write "
+    "crm.objects.line_items.read oauth"
 )
 
 
@@ -282,7 +283,9 @@ class ConnectorBackendHubspot(models.Model):
 
     def _hs_webhook_verify(self, method, url, headers, body, now):
         secret = self._get_secret("client_secret") or self._get_secret("webhook_secret")
-        hs.verify_signature_v3(secret, method, url, body, headers, int(now * 1000))
+        # HubSpot documents 5 minutes; the backend's tolerance may say otherwise.
+        max_age = (self.webhook_tolerance or hs.SIGNATURE_MAX_AGE_MS // 1000) * 1000
+        hs.verify_signature_v3(secret, method, url, body, headers, int(now * 1000), max_age)
 
     def _hs_webhook_events(self, payload, headers):
         events = payload if isinstance(payload, list) else [payload]

@@ -1,5 +1,6 @@
 import hmac
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -103,7 +104,9 @@ class ConnectorBackendSalesforce(models.Model):
     def _sf_deal_select(self):
         return ", ".join(
             shapes.sf_opportunity_fields(
-                self._crm_deal_field_names(), list(self._crm_writeback_fields().values())
+                self._crm_deal_field_names(),
+                list(self._crm_writeback_fields().values()),
+                multicurrency=self.crm_sf_multicurrency,
             )
         )
 
@@ -304,7 +307,9 @@ class ConnectorBackendSalesforce(models.Model):
             if not isinstance(event, dict) or not event.get("id") or not event.get("sobject"):
                 raise ValueError("each event needs 'sobject' and 'id'")
             sobject, remote_id = event["sobject"], str(event["id"])
-            version = event.get("modstamp") or event.get("event_id") or event.get("event") or ""
+            # Without a stamp two deliveries cannot be told apart from two changes: each gets
+            # its own job (the deal sync and the engagement key keep that idempotent).
+            version = event.get("modstamp") or event.get("event_id") or uuid.uuid4().hex
             deleted = event.get("event") == "deleted"
             if sobject == "Opportunity":
                 specs.append(

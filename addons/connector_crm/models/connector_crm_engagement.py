@@ -184,9 +184,13 @@ class ConnectorCrmEngagement(models.AbstractModel):
             return _(
                 "currency %s is not active in Odoo: activate it (Accounting > Currencies).", code
             )
-        if not self._pricelist(code, company):
+        # In the company's currency Odoo needs no pricelist (the default when pricelists are
+        # not enabled); another currency is only reachable through a pricelist.
+        if currency != company.currency_id and not self._pricelist(code, company):
             return _(
-                "no pricelist in %(currency)s for %(company)s: create one (Sales > Pricelists).",
+                "no pricelist in %(currency)s for %(company)s: enable pricelists (Sales > "
+                "Configuration > Settings) and create one in %(currency)s (Sales > Products > "
+                "Pricelists).",
                 currency=currency.name,
                 company=company.name,
             )
@@ -680,7 +684,7 @@ class ConnectorCrmEngagement(models.AbstractModel):
                 continue
             updates = {"crm_push_pending": False, "crm_pushed_hash": digest}
             binding.write(updates)
-            if kind != DEAL or any(not k.startswith("Odoo") for k in values):
+            if kind != DEAL or set(values) - set(writeback.values()):
                 synced = binding._crm_synced()
                 if kind == DEAL:
                     reverse = {v: k for k, v in backend._crm_deal_remote_names().items()}

@@ -1,6 +1,7 @@
 from . import (
     test_amendments,
     test_auth,
+    test_faults,
     test_hubspot,
     test_mappings_and_access,
     test_ownership,

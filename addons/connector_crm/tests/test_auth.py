@@ -102,7 +102,7 @@ class TestTokenFlows(CrmCase):
         self.assertEqual(params["type"], "success", params["message"])
         self.assertIn(str(self.hs.portal_id), params["message"])
         self.assertEqual(token_calls(self.hs), [], "a private-app token needs no token call")
-        bearer = [r for r in self.hs.server.requests if "account-info" in r.path][0]
+        bearer = next(r for r in self.hs.server.requests if "account-info" in r.path)
         self.assertEqual(bearer.headers["Authorization"], f"Bearer {self.hs.private_app_token}")
         # OAuth with a refresh token (as stored by Connect): access tokens come from refresh.
         refresh = self.hs.issue_refresh_token()

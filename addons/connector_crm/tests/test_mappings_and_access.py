@@ -118,7 +118,7 @@ class TestAccess(CrmCase):
     def test_only_billing_managers_decide_value_amendments(self):
         order = self.order_of(self.sf_backend, self.ids["umbrella_advisory"])
         line = self.sf.records("OpportunityLineItem")
-        line = [item for item in line if item["OpportunityId"] == self.ids["umbrella_advisory"]][0]
+        line = next(item for item in line if item["OpportunityId"] == self.ids["umbrella_advisory"])
         self.sf.update("OpportunityLineItem", line["Id"], Quantity=150)
         self.pull(self.sf_backend)
         version = order.crm_version_ids.filtered(lambda v: v.state == "pending")

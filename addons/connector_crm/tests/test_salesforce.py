@@ -173,3 +173,14 @@ class TestSalesforceEngagements(CrmCase):
             now=0,
         )
         self.assertEqual(status, 401, "a wrong shared secret is refused")
+
+    def test_multi_currency_org_deals_keep_their_currency(self):
+        self.sf.add_field("Opportunity", "CurrencyIsoCode", "string")
+        self.sf.update("Opportunity", self.ids["globex_consulting"], CurrencyIsoCode="EUR")
+        self.sf_backend.crm_sf_multicurrency = True
+        self.pull(self.sf_backend)
+        globex = self.order_of(self.sf_backend, self.ids["globex_consulting"])
+        self.assertEqual(globex.currency_id, self.eur)
+        self.assertEqual(globex.pricelist_id.currency_id, self.eur)
+        northwind = self.order_of(self.sf_backend, self.ids["northwind_erp"])
+        self.assertEqual(northwind.currency_id, self.company.currency_id, "no code: company's")

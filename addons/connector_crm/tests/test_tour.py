@@ -66,8 +66,9 @@ class TestConnectorCrmTour(HttpCase):
         manager.action_activate()
 
     def _complete_demo_setup(self):
-        """What a database installed from an older demo, or without pricelists, lacks for the
-        demo deals other than NEW-SKU to be ready (see the lead's notes in the report)."""
+        """What a demo database may lack for every demo deal but NEW-SKU to be ready: the UK
+        legal entity (databases installed before the demo mapped it) and a pricelist in the
+        company currency (Odoo creates none while pricelists are disabled; readiness wants one)."""
         company = self.env.company
         known = set(
             self.backend.crm_value_map_ids.filtered(lambda m: m.kind == "legal_entity").mapped(

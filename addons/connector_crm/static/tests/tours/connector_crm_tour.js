@@ -8,7 +8,7 @@ registry.category("web_tour.tours").add("connector_crm_fix_mapping_and_retry_tou
     steps: () => [
         {
             content: "The demo Salesforce backend is open",
-            trigger: ".o_form_view .o_field_widget[name='name']:contains('Demo: Salesforce')",
+            trigger: ".o_breadcrumb .o_last_breadcrumb_item:contains('Demo: Salesforce (fake server)')",
         },
         {
             content: "Test the connection",
@@ -18,12 +18,18 @@ registry.category("web_tour.tours").add("connector_crm_fix_mapping_and_retry_tou
         {
             content: "The org answered: who the connector is logged in as",
             trigger:
-                ".o_notification.border-success:contains('Connection OK'):contains('connected as integration@example.com')",
+                ".o_notification:has(.o_notification_bar.bg-success):contains('Connection OK'):contains('connected as integration@example.com')",
+        },
+        {
+            // Six smart buttons: at 1366 px wide the CRM ones are under "More".
+            content: "Show the other smart buttons",
+            trigger: ".o_form_view .o-form-buttonbox .o_button_more",
+            run: "click",
         },
         {
             content: "One deal needs attention: open the list",
             trigger:
-                ".o_form_view button[name='action_crm_open_attention']:has(.o_stat_value:contains('1'))",
+                ".o_dropdown_more button[name='action_crm_open_attention']:has(.o_stat_value:contains('1'))",
             run: "click",
         },
         {
@@ -100,7 +106,8 @@ registry.category("web_tour.tours").add("connector_crm_fix_mapping_and_retry_tou
         },
         {
             content: "It is queued again",
-            trigger: ".o_notification:contains('1 job(s) queued again')",
+            trigger:
+                ".o_notification:has(.o_notification_bar.bg-success):contains('1 job(s) queued again')",
         },
         {
             content: "The job waits for the queue runner",
