@@ -306,3 +306,55 @@ def test_remote_error_message_truncates_text_and_redacts_secrets():
     text = remote_error_message(response(500, f"failed for {secret} " + "x" * 1000, "text/plain"))
     assert secret not in text, "a remote body echoing a secret must be redacted"
     assert len(text) <= 300, "plain text bodies are cut to 300 characters"
+
+
+def _ok(server):
+    server.route("GET", "/api/v1/items", lambda request: (200, {}, {"items": [1]}))
+    server.route("POST", "/api/v1/items", lambda request: (200, {}, {"created": True}))
+
+
+def test_quick_retries_absorb_a_blip_on_idempotent_requests(server):
+    _ok(server)
+    server.fail_next(2, status=503)
+    with HttpClient(f"{server.url}/api/v1", quick_retries=2, quick_retry_wait=0.01) as http:
+        assert http.get("items").json() == {"items": [1]}
+    assert [r.status for r in server.requests] == [503, 503, 200]
+
+
+def test_quick_retries_give_up_and_leave_the_rest_to_the_queue(server):
+    _ok(server)
+    server.fail_next(3, status=502)
+    with HttpClient(f"{server.url}/api/v1", quick_retries=2, quick_retry_wait=0.01) as http:
+        with pytest.raises(TransientError):
+            http.get("items")
+    assert len(server.requests) == 3
+
+
+def test_quick_retries_skip_posts_unless_declared_idempotent(server):
+    _ok(server)
+    with HttpClient(f"{server.url}/api/v1", quick_retries=2, quick_retry_wait=0.01) as http:
+        server.fail_next(1, status=503)
+        with pytest.raises(TransientError):
+            http.post("items", json={})
+        assert len(server.requests) == 1
+        server.fail_next(1, status=503)
+        assert http.post("items", json={}, idempotent=True).json() == {"created": True}
+    assert len(server.requests) == 3
+
+
+def test_a_long_retry_after_is_not_waited_in_place(server):
+    _ok(server)
+    server.fail_next(1, status=429, headers={"Retry-After": "120"})
+    with HttpClient(f"{server.url}/api/v1", quick_retries=2, quick_retry_wait=0.01) as http:
+        with pytest.raises(TransientError) as caught:
+            http.get("items")
+    assert caught.value.retry_after == 120
+    assert len(server.requests) == 1
+
+
+def test_no_quick_retries_by_default(server, client):
+    _ok(server)
+    server.fail_next(1, status=503)
+    with pytest.raises(TransientError):
+        client.get("items")
+    assert len(server.requests) == 1

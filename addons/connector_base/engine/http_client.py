@@ -156,6 +156,10 @@ def parse_json(response) -> object:
         ) from None
 
 
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+QUICK_RETRY_MAX_WAIT = 5.0  # seconds; a longer Retry-After is for the queue's backoff
+
+
 class HttpClient:
     """requests-based client with explicit timeouts and connector error mapping."""
 
@@ -171,6 +175,8 @@ class HttpClient:
         session: requests.Session | None = None,
         logger: logging.Logger | None = None,
         default_headers: dict | None = None,
+        quick_retries: int = 0,
+        quick_retry_wait: float = 0.25,
     ):
         if not timeout:
             raise ValueError("timeout is required: a request without one can hang a worker")
@@ -184,6 +190,11 @@ class HttpClient:
         self.session = session if session is not None else requests.Session()
         self.logger = logger or _logger
         self.default_headers = dict(default_headers or {})
+        # A blip (one 5xx, a dropped connection) is retried here, a few times and briefly, for
+        # idempotent requests: a pull of many pages then does not start over for one lost page.
+        # Longer outages, and waits the remote asks for, go back to the queue's backoff.
+        self.quick_retries = quick_retries
+        self.quick_retry_wait = quick_retry_wait
 
     def close(self) -> None:
         """Close the underlying session when this client created it."""
@@ -234,12 +245,48 @@ class HttpClient:
         headers=None,
         expected=None,
         timeout=None,
+        idempotent=None,
     ) -> requests.Response:
         """Send one request and return the response, or raise a connector error.
 
         ``expected``: status codes the caller accepts; any other success status is then a
         BusinessError, and a listed error status (e.g. 404 for "does it exist?") is returned.
+        ``idempotent``: whether sending it twice is harmless (default: by method; a POST that
+        only reads, such as a search, may say True) - only those get quick retries.
         """
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
+        attempt = 0
+        while True:
+            try:
+                return self._request_once(
+                    method, path_or_url, params, json, data, headers, expected, timeout
+                )
+            except TransientError as exc:
+                wait = self._quick_retry_wait(exc, attempt, idempotent)
+                if wait is None:
+                    raise
+                self.logger.info(
+                    "HTTP %s %s: %s - quick retry %s of %s in %.2f s",
+                    method.upper(),
+                    redact_url(self.build_url(path_or_url)),
+                    exc.message,
+                    attempt + 1,
+                    self.quick_retries,
+                    wait,
+                )
+                time.sleep(wait)
+                attempt += 1
+
+    def _quick_retry_wait(self, exc, attempt, idempotent):
+        """Seconds to wait before retrying in place, or None to give the error to the queue."""
+        if not idempotent or attempt >= self.quick_retries:
+            return None
+        if exc.retry_after is not None:
+            return exc.retry_after if exc.retry_after <= QUICK_RETRY_MAX_WAIT else None
+        return self.quick_retry_wait * (2**attempt)
+
+    def _request_once(self, method, path_or_url, params, json, data, headers, expected, timeout):
         method = method.upper()
         url = self.build_url(path_or_url)
         timeout = timeout or self.timeout

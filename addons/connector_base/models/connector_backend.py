@@ -673,7 +673,7 @@ class ConnectorBackend(models.Model):
     # HTTP
     # ------------------------------------------------------------------------------------------
 
-    def _http_client(self, base_url=None, auth=None, correlation_id=None):
+    def _http_client(self, base_url=None, auth=None, correlation_id=None, quick_retries=0):
         """A requests-based client with this backend's timeouts, rate limit and correlation id."""
         self.ensure_one()
         base = base_url or self.api_base_url
@@ -696,6 +696,7 @@ class ConnectorBackend(models.Model):
             correlation_id=correlation,
             session=_backend_session(self.env.cr.dbname, self.id),
             logger=logging.getLogger(f"odoo.addons.connector_base.http.{self.backend_type}"),
+            quick_retries=quick_retries,
         )
 
     def action_test_connection(self):

@@ -181,6 +181,8 @@ class HubSpotClient:
         self.on_rate = on_rate
 
     def request(self, method, path, **kwargs):
+        # The connector only reads and sets values: sending a call twice is harmless.
+        kwargs.setdefault("idempotent", True)
         response = self.http.request(method, path, **kwargs)
         remaining = response.headers.get("X-HubSpot-RateLimit-Daily-Remaining")
         if remaining is not None and self.on_rate:

@@ -82,7 +82,14 @@ def request_token(http, path, form, *, vendor, hint, basic_auth=None) -> dict:
 
         raw = f"{basic_auth[0]}:{basic_auth[1]}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
-    response = http.post(path, data=form, headers=headers, expected={200, 400, 401, 403})
+    # Asking for a token twice is harmless, except an authorization code (single use).
+    response = http.post(
+        path,
+        data=form,
+        headers=headers,
+        expected={200, 400, 401, 403},
+        idempotent=form.get("grant_type") != "authorization_code",
+    )
     if response.status_code != 200:
         raise token_error(vendor, response, hint)
     try:

@@ -198,6 +198,8 @@ class SalesforceClient:
         return f"{self.instance_url}/services/data/v{self.api_version}/{path.lstrip('/')}"
 
     def request(self, method, path, **kwargs):
+        # The connector only reads and sets values: sending a call twice is harmless.
+        kwargs.setdefault("idempotent", True)
         response = self.http.request(method, self.data_url(path), **kwargs)
         self._note_limits(response)
         return response

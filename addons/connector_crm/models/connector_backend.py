@@ -40,6 +40,8 @@ WRITEBACK_KEYS = [
     ("milestones_reached", "Milestones reached"),
     ("percent_complete", "Percent complete"),
 ]
+# In-place retries of a failed CRM call (a blip) before the job itself is retried.
+QUICK_RETRIES = 2
 SF_WRITEBACK_DEFAULTS = {
     "invoiced_total": "Odoo_Invoiced_Total__c",
     "paid_total": "Odoo_Paid_Total__c",

@@ -4,6 +4,7 @@ from odoo import _, fields, models
 
 from ..engine import deals as shapes
 from ..engine import hubspot as hs
+from .connector_backend import QUICK_RETRIES
 
 HS_OBJECTS = {"account": "companies", "contact": "contacts"}
 STAMP = {
@@ -47,11 +48,13 @@ class ConnectorBackendHubspot(models.Model):
         settings = self._hs_settings()
         auth = hs.hubspot_auth(
             settings,
-            self._http_client(base_url=self._hs_api_url()),
+            self._http_client(base_url=self._hs_api_url(), quick_retries=QUICK_RETRIES),
             self._crm_token_cache_key(settings.flow, settings.client_id),
             on_token=self._crm_store_rotated_refresh_token,
         )
-        http = self._http_client(base_url=self._hs_api_url(), auth=auth)
+        http = self._http_client(
+            base_url=self._hs_api_url(), auth=auth, quick_retries=QUICK_RETRIES
+        )
         return hs.HubSpotClient(http, settings.path_prefix, on_rate=self._hs_on_rate)
 
     def _hs_on_rate(self, remaining, daily):

@@ -10,6 +10,7 @@ from odoo.addons.connector_base.engine.signatures import SignatureError
 
 from ..engine import deals as shapes
 from ..engine import salesforce as sf
+from .connector_backend import QUICK_RETRIES
 
 FLOW_SECRET_HEADER = "X-Connector-Flow-Secret"
 # The deleted-records log keeps 15 days; its window must span at least a minute.
@@ -43,7 +44,7 @@ class ConnectorBackendSalesforce(models.Model):
 
     def _sf_token_http(self, settings=None):
         settings = settings or self._sf_settings()
-        return self._http_client(base_url=settings.login_url)
+        return self._http_client(base_url=settings.login_url, quick_retries=QUICK_RETRIES)
 
     def _sf_client(self):
         self.ensure_one()
@@ -54,7 +55,9 @@ class ConnectorBackendSalesforce(models.Model):
             self._crm_token_cache_key(settings.flow, settings.client_id, settings.login_url),
             on_token=self._sf_on_token,
         )
-        http = self._http_client(base_url=settings.login_url, auth=auth)
+        http = self._http_client(
+            base_url=settings.login_url, auth=auth, quick_retries=QUICK_RETRIES
+        )
         return sf.SalesforceClient(http, auth, settings.api_version, on_limits=self._crm_on_limits)
 
     def _sf_on_token(self, token):

@@ -41,8 +41,17 @@ class TestRemoteFailures(CrmCase):
         self.assertEqual(pull.attempts, 2)
         self.assertEqual(len(self.engagements(self.hs_backend)), 6)
 
-    def test_5xx_are_retried_with_backoff(self):
+    def test_a_5xx_blip_is_retried_in_place(self):
         self.sf.server.fail_next(2, status=503)
+        pull = self.start_pull()
+        self.assertEqual(pull.state, "done", "two quick retries absorbed it")
+        self.assertEqual(pull.attempts, 1)
+        self.assertEqual([r.status for r in self.sf.server.requests[:3]], [503, 503, 200])
+        self.drain(self.now)
+        self.assertEqual(len(self.engagements()), 6)
+
+    def test_5xx_that_last_are_retried_with_backoff(self):
+        self.sf.server.fail_next(3, status=503)
         pull = self.start_pull()
         self.assertEqual((pull.state, pull.error_class), ("pending", "transient"))
         self.assertIn("503", pull.last_error)
@@ -54,7 +63,7 @@ class TestRemoteFailures(CrmCase):
 
     def test_a_timeout_is_retried(self):
         self.sf_backend.timeout_read = 1
-        self.sf.server.delay_next(1, 2.5)
+        self.sf.server.delay_next(3, 2.5)
         pull = self.start_pull()
         self.assertEqual((pull.state, pull.error_class), ("pending", "transient"))
         self.assertIn("timed out", pull.last_error.lower())
@@ -74,7 +83,7 @@ class TestRemoteFailures(CrmCase):
     def test_a_failing_write_back_is_retried_and_never_lost(self):
         self.pull(self.sf_backend)
         order = self.engagements()[:1]
-        self.sf.server.fail_next(1, status=500)
+        self.sf.server.fail_next(3, status=500)
         order._crm_request_push()
         self.Job._cron_process_queue(time_budget=60, now=self.now)
         push = self.jobs(self.sf_backend, "crm.push")[-1]
@@ -84,7 +93,7 @@ class TestRemoteFailures(CrmCase):
 
     def test_a_crm_that_stays_down_ends_in_a_dead_job_an_admin_can_retry(self):
         self.sf_backend.max_attempts = 3
-        self.sf.server.fail_next(3, status=502)
+        self.sf.server.fail_next(9, status=502)  # 3 attempts x (1 + 2 quick retries)
         pull = self.start_pull()
         self.drain(self.now)
         self.assertEqual(pull.state, "dead")

@@ -66,10 +66,8 @@ class TestConnectorCrmTour(HttpCase):
         manager.action_activate()
 
     def _complete_demo_setup(self):
-        """What a demo database may lack for every demo deal but NEW-SKU to be ready: the UK
-        legal entity (databases installed before the demo mapped it) and a pricelist in the
-        company currency (Odoo creates none while pricelists are disabled; readiness wants one)."""
-        company = self.env.company
+        """Databases installed before the demo mapped the UK legal entity lack it: add what is
+        missing so that every demo deal but the NEW-SKU one is ready."""
         known = set(
             self.backend.crm_value_map_ids.filtered(lambda m: m.kind == "legal_entity").mapped(
                 "remote_value"
@@ -81,20 +79,12 @@ class TestConnectorCrmTour(HttpCase):
                     "backend_id": self.backend.id,
                     "kind": "legal_entity",
                     "remote_value": name,
-                    "target_company_id": company.id,
+                    "target_company_id": self.env.company.id,
                 }
                 for name in LEGAL_ENTITIES
                 if name not in known
             ]
         )
-        if self.env["connector.crm.engagement"]._pricelist_problem(None, company):
-            self.env["product.pricelist"].create(
-                {
-                    "name": f"{company.currency_id.name} (tour)",
-                    "currency_id": company.currency_id.id,
-                    "company_id": company.id,
-                }
-            )
 
     def drain(self, now=None, rounds=200):
         """Run the queue until nothing is runnable, jumping the clock to each retry's eta."""
