@@ -122,6 +122,7 @@ def crm_setup(env, url, client_id, client_secret):
         {
             "name": "CRM integration (bench)",
             "login": "crm_integration_bench",
+            "email": "crm.integration@example.com",
             "groups_id": [Command.set([env.ref(xmlid).id for xmlid in INTEGRATION_GROUPS])],
         }
     )
@@ -139,10 +140,6 @@ def crm_setup(env, url, client_id, client_secret):
     )
     backend._set_secret("client_secret", client_secret)
     company = env.company
-    if not env["product.pricelist"].search([("currency_id", "=", company.currency_id.id)]):
-        env["product.pricelist"].create(
-            {"name": "Bench", "currency_id": company.currency_id.id, "company_id": company.id}
-        )
     values = [
         {"kind": "legal_entity", "remote_value": LEGAL_ENTITY, "target_company_id": company.id},
         {"kind": "tax_treatment", "remote_value": TAX_TREATMENT},

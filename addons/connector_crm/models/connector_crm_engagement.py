@@ -23,6 +23,14 @@ _logger = logging.getLogger(__name__)
 DEAL = "deal"
 
 
+ENGAGEMENT_CREATE_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+}
+
+
 class ConnectorCrmEngagement(models.AbstractModel):
     _name = "connector.crm.engagement"
     _description = "CRM deals to engagements"
@@ -249,7 +257,10 @@ class ConnectorCrmEngagement(models.AbstractModel):
     @api.model
     def _build_engagement(self, backend, deal, readiness):
         company = self.env["res.company"].browse(readiness.company_id)
-        env = self.with_company(company).env
+        # As Odoo's own imports do: no field-tracking messages and no "created" notes on each
+        # new record (projects, tasks, lines); the contract gets one message saying where it
+        # came from, and the integration user does not follow every record it creates.
+        env = self.with_company(company).with_context(**ENGAGEMENT_CREATE_CONTEXT).env
         Partner = env["res.partner"]
         partner = Partner._crm_apply_remote(backend, "account", deal["account"], create=True)
         for contact in deal.get("contacts") or []:
