@@ -139,6 +139,8 @@ class ConnectorAuditLog(models.Model):
         rows = []
         for entry in entries:
             record = entry.get("record")
+            if record is not None:
+                record = record[:1].sudo()
             backend = entry.get("backend")
             backend_id = backend.id if backend else ctx.get(CTX_BACKEND_ID)
             if not backend_id and record:
@@ -147,10 +149,10 @@ class ConnectorAuditLog(models.Model):
                 if record._name == "connector.backend":
                     backend_id = record[:1].id
                 elif "backend_id" in record._fields:
-                    backend_id = record[:1].sudo().backend_id.id
+                    backend_id = record.backend_id.id
             company_id = False
             if record is not None and "company_id" in record._fields and record:
-                company_id = record[:1].sudo().company_id.id
+                company_id = record.company_id.id
             if not company_id and backend_id:
                 company_id = self.env["connector.backend"].sudo().browse(backend_id).company_id.id
             changes = entry.get("changes")
@@ -167,9 +169,9 @@ class ConnectorAuditLog(models.Model):
                     ctx.get(CTX_CORRELATION_ID) or None,
                     entry["action"],
                     record._name if record is not None else None,
-                    record[:1].id if record else None,
+                    record.id if record else None,
                     entry.get("res_name")
-                    or (SECRETS.redact(record[:1].sudo().display_name) if record else None),
+                    or (SECRETS.redact(record.display_name) if record else None),
                     SECRETS.redact(json.dumps(changes, default=str)) if changes else None,
                     SECRETS.redact(str(message)) if message else None,
                 )
@@ -196,11 +198,11 @@ class ConnectorAuditLog(models.Model):
     @api.model
     def _log_write(self, records, vals, old_values):
         entries = []
-        for record in records:
+        for record in records.sudo():
             old = old_values.get(record.id, {})
             changes = {}
             for name, old_value in old.items():
-                new_value = _serialize_value(record, name, record.sudo()[name])
+                new_value = _serialize_value(record, name, record[name])
                 if new_value != old_value:
                     changes[name] = [old_value, new_value]
             if changes:
