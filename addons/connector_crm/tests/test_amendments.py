@@ -149,7 +149,9 @@ class TestAmendments(CrmCase):
                 )
             }
         )
-        time.sleep(0.3)  # the fake's stamps may run a little ahead of the clock
+        # The deleted-records window ends at the pull's start, to the second (the API's
+        # resolution): let a second pass so that the deletion falls inside it.
+        time.sleep(1.1)
         self.repull()
         self.assertTrue(other.crm_review_needed)
         self.assertIn("deleted", other.crm_review_reason)
