@@ -82,6 +82,7 @@ INTEGRATION_GROUPS = (
     "account.group_account_invoice",
     "ps_billing_rules.group_billing_user",
 )
+CRON_CALLS_PER_RUN = 10  # odoo.addons.base.models.ir_cron.MAX_BATCH_PER_CRON_JOB
 NUMERIC_WRITEBACK = ("invoiced_total", "paid_total", "outstanding", "overdue", "percent_complete")
 
 
@@ -234,12 +235,19 @@ def crm_baseline(env, setup_json, deals_path):
     """The same customers and confirmed contracts (same lines, billing terms and project
     template) created directly with the ORM, by the integration user, one transaction per deal
     like the connector's jobs; timed."""
+    from odoo.addons.connector_crm.models.connector_crm_engagement import (
+        ENGAGEMENT_CREATE_CONTEXT,
+    )
+
     setup = json.loads(setup_json)
     with open(deals_path) as handle:
         deals = json.load(handle)
     user = env["res.users"].browse(setup["user_id"])
     company = env.company
-    uenv = env(user=user.id, su=False, context={"allowed_company_ids": [company.id]})
+    # The same import context as the connector's (no tracking, no creation notes): the
+    # comparison is then about what the connector adds, not about chatter.
+    context = dict(ENGAGEMENT_CREATE_CONTEXT, allowed_company_ids=[company.id])
+    uenv = env(user=user.id, su=False, context=context)
     models_by_code = {code: model for code, (_values, model) in PRODUCTS.items()}
     Partner, Order = uenv["res.partner"], uenv["sale.order"]
     started = time.perf_counter()
@@ -308,7 +316,6 @@ def crm_connector(env, backend_id, profile_path=""):
     Times the whole and, from the database, the moment the last engagement was committed."""
     backend = env["connector.backend"].browse(int(backend_id))
     stream = backend.stream_ids.filtered(lambda s: s.code == "crm_deals")
-    Job = env["connector.job"]
     profiler = None
     if profile_path:
         import cProfile
@@ -319,11 +326,18 @@ def crm_connector(env, backend_id, profile_path=""):
     started = time.perf_counter()
     stream._schedule_pull(datetime.datetime.now().replace(microsecond=0), source="user")
     env.cr.commit()
-    calls = 0
+    calls = ran = 0
     while True:
-        ran = Job._cron_process_queue()
-        env.cr.commit()
-        calls += 1
+        # What a runner cron does (ir.cron._run_job): a cursor of its own for up to 10 calls
+        # while the runner reports remaining work, then a new cron run.
+        with env.registry.cursor() as cr:
+            Job = env(cr=cr)["connector.job"]
+            for _call in range(CRON_CALLS_PER_RUN):
+                ran = Job._cron_process_queue()
+                cr.commit()
+                calls += 1
+                if not ran:
+                    break
         if not ran:
             break
     drained = time.perf_counter() - started

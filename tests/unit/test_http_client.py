@@ -324,9 +324,11 @@ def test_quick_retries_absorb_a_blip_on_idempotent_requests(server):
 def test_quick_retries_give_up_and_leave_the_rest_to_the_queue(server):
     _ok(server)
     server.fail_next(3, status=502)
-    with HttpClient(f"{server.url}/api/v1", quick_retries=2, quick_retry_wait=0.01) as http:
-        with pytest.raises(TransientError):
-            http.get("items")
+    with (
+        HttpClient(f"{server.url}/api/v1", quick_retries=2, quick_retry_wait=0.01) as http,
+        pytest.raises(TransientError),
+    ):
+        http.get("items")
     assert len(server.requests) == 3
 
 
@@ -345,9 +347,11 @@ def test_quick_retries_skip_posts_unless_declared_idempotent(server):
 def test_a_long_retry_after_is_not_waited_in_place(server):
     _ok(server)
     server.fail_next(1, status=429, headers={"Retry-After": "120"})
-    with HttpClient(f"{server.url}/api/v1", quick_retries=2, quick_retry_wait=0.01) as http:
-        with pytest.raises(TransientError) as caught:
-            http.get("items")
+    with (
+        HttpClient(f"{server.url}/api/v1", quick_retries=2, quick_retry_wait=0.01) as http,
+        pytest.raises(TransientError) as caught,
+    ):
+        http.get("items")
     assert caught.value.retry_after == 120
     assert len(server.requests) == 1
 
