@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make demo` and `make test`. See README.md.
 PYTHON ?= python3
 
-.PHONY: test demo stop bench lint format install
+.PHONY: test demo stop bench lint format install dev
 
 test:            ## the whole test suite: unit, Odoo (incl. browser tours), multi-process integration
 	$(PYTHON) setup/harness.py test
@@ -25,3 +25,6 @@ lint:
 format:
 	ruff format .
 	ruff check --fix .
+
+dev:             ## iterate: persistent dev DB; make dev ARGS="--update ps_billing_rules addons/ps_billing_rules/tests"
+	$(PYTHON) setup/harness.py dev $(ARGS)

@@ -421,6 +421,83 @@ def cmd_bench(opts):
         cluster.stop()
 
 
+def cmd_dev(opts):
+    """Iterate on some addons: a persistent cluster (.cache/pg-dev) and database, reused between
+    calls; the database is created on first use, ``--update`` upgrades addons in it, then pytest
+    runs the given paths (Odoo tests with pytest-odoo, or ``--plain`` for integration/benchmarks).
+    ``make stop`` removes the cluster."""
+    importable, reason = odoo_status()
+    if not importable:
+        sys.exit(f"dev runs need Odoo 18: {reason}")
+    CACHE.mkdir(exist_ok=True)
+    cluster = Cluster("dev")
+    env = dict(os.environ)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    cluster.start()
+    env.update(cluster.env())
+    ensure_encryption_key(env)
+    config_path = write_odoo_config(cluster, "dev", include_tests=True)
+    env["SUITE_ODOO_CONFIG"] = str(config_path)
+    addons = opts.addons.split(",") if opts.addons else suite_addons(include_tests=True)
+    exists = (
+        subprocess.run(
+            [
+                "psql",
+                "-X",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{opts.database}'",
+                "-d",
+                "postgres",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        == "1"
+    )
+    if opts.reset or not exists:
+        create_database(cluster, config_path, opts.database, addons, env)
+    elif opts.update:
+        log(f"upgrading {opts.update} in {opts.database}")
+        started = time.monotonic()
+        result = subprocess.run(
+            odoo_command(
+                config_path,
+                "-d",
+                opts.database,
+                "-u",
+                opts.update,
+                "--stop-after-init",
+                "--log-level=warn",
+            ),
+            env=env,
+            cwd=ROOT,
+        )
+        if result.returncode != 0:
+            sys.exit("upgrade failed (see the log above)")
+        log(f"upgraded in {time.monotonic() - started:.0f} s")
+    if not opts.pytest_args:
+        log(
+            f"database {opts.database} ready; SUITE_ODOO_CONFIG={config_path} "
+            + " ".join(f"{k}={v}" for k, v in cluster.env().items())
+        )
+        return 0
+    if opts.plain:
+        args = plain_pytest_args(*opts.pytest_args)
+    else:
+        args = [
+            f"--odoo-config={config_path}",
+            f"--odoo-database={opts.database}",
+            "--odoo-http",
+            "--odoo-log-level=warn",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            *opts.pytest_args,
+        ]
+    return run_pytest(args, env, "dev")
+
+
 def write_pid(name, pid):
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     (RUN_DIR / f"{name}.pid").write_text(str(pid))
@@ -500,8 +577,21 @@ def main():
     demo.add_argument("--database", default="suite_demo")
     demo.add_argument("--port", type=int, default=8069)
     sub.add_parser("stop", help="stop what make demo started and remove throwaway clusters")
+    dev = sub.add_parser("dev", help="a persistent dev database; runs the given tests in it")
+    dev.add_argument("--database", default="suite_dev")
+    dev.add_argument("--addons", help="addons of a new database (default: all, with test addons)")
+    dev.add_argument("--update", help="comma-separated addons to upgrade before the tests")
+    dev.add_argument("--reset", action="store_true", help="drop and create the database again")
+    dev.add_argument("--plain", action="store_true", help="plain pytest (integration, benchmarks)")
+    dev.add_argument("pytest_args", nargs="*")
     opts = parser.parse_args()
-    handler = {"test": cmd_test, "bench": cmd_bench, "demo": cmd_demo, "stop": cmd_stop}
+    handler = {
+        "test": cmd_test,
+        "bench": cmd_bench,
+        "demo": cmd_demo,
+        "stop": cmd_stop,
+        "dev": cmd_dev,
+    }
     sys.exit(handler[opts.command](opts))
 
 

@@ -8,7 +8,7 @@
     "author": "Professional Services Suite",
     "website": "https://github.com/ps-suite/odoo-ps-suite",
     "license": "LGPL-3",
-    "depends": ["base_setup", "mail"],
+    "depends": ["base_setup", "mail", "cron_commit_progress"],
     "external_dependencies": {"python": ["cryptography", "requests"]},
     "data": [
         "security/connector_base_security.xml",

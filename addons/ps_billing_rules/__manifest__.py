@@ -8,7 +8,15 @@
     "author": "Professional Services Suite",
     "website": "https://github.com/ps-suite/odoo-ps-suite",
     "license": "LGPL-3",
-    "depends": ["sale_timesheet", "sale_project", "sale_expense", "account", "hr", "resource"],
+    "depends": [
+        "cron_commit_progress",
+        "sale_timesheet",
+        "sale_project",
+        "sale_expense",
+        "account",
+        "hr",
+        "resource",
+    ],
     "data": [
         "security/ps_billing_rules_security.xml",
         "security/ir.model.access.csv",

@@ -513,7 +513,7 @@ class ConnectorJob(models.Model):
                 self.env.cr.execute(query, (limit_date, PURGE_BATCH_SIZE))
                 count = self.env.cr.rowcount
                 deleted += count
-                self._commit_progress()
+                self.env["ir.cron"]._commit_progress()
                 if count:
                     _logger.info("connector purge: %s %s deleted", count, label)
                 if count < PURGE_BATCH_SIZE:
@@ -525,8 +525,8 @@ class ConnectorJob(models.Model):
                 break
             count = Audit._purge_expired(audit_days, now)
             deleted += count
-            self._commit_progress()
+            self.env["ir.cron"]._commit_progress()
             if count < PURGE_BATCH_SIZE:
                 break
-        self._commit_progress(done=deleted, remaining=1 if unfinished else 0)
+        self.env["ir.cron"]._commit_progress(done=deleted, remaining=1 if unfinished else 0)
         return deleted

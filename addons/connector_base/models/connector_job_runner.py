@@ -3,8 +3,8 @@
 One run: reclaim expired leases, then, until the time budget is spent, claim a batch per runnable
 backend (``FOR UPDATE SKIP LOCKED``, committed with a lease so other runners skip it and a dead
 runner's jobs come back), and run each job in its own savepoint, committing after each job.
-Every commit goes through ``_commit_progress`` (commit unless under tests, report progress to
-the cron so that Odoo calls the runner again while work remains).
+Every commit goes through ``ir.cron._commit_progress`` (addon cron_commit_progress: commit unless
+under tests, report progress to the cron so that Odoo calls the runner again while work remains).
 """
 
 import logging
@@ -16,9 +16,9 @@ import traceback
 import uuid
 from datetime import timedelta
 
-from odoo import api, fields, models, modules
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, config
+from odoo.tools import SQL
 
 from ..const import (
     BLOCKING_STATES,
@@ -65,7 +65,7 @@ class ConnectorJobRunner(models.Model):
     _inherit = "connector.job"
 
     # ------------------------------------------------------------------------------------------
-    # Settings and the commit helper
+    # Settings
     # ------------------------------------------------------------------------------------------
 
     @api.model
@@ -75,23 +75,6 @@ class ConnectorJobRunner(models.Model):
             return int(value) if value not in (None, False, "") else DEFAULTS[key]
         except ValueError:
             return DEFAULTS[key]
-
-    @api.model
-    def _can_commit(self):
-        """Never commit inside tests: TransactionCase must be able to roll everything back."""
-        return not config["test_enable"] and not modules.module.current_test
-
-    @api.model
-    def _commit_progress(self, done=None, remaining=None):
-        """The one place where queue code commits; also reports progress to the cron.
-
-        ``ir.cron._notify_progress`` alone does not commit; with ``remaining > 0`` Odoo calls
-        the runner again right away (Odoo 19's ``_commit_progress`` does both, like this).
-        """
-        if done is not None:
-            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining or 0)
-        if self._can_commit():
-            self.env.cr.commit()
 
     # ------------------------------------------------------------------------------------------
     # Cron entry point
@@ -112,10 +95,10 @@ class ConnectorJobRunner(models.Model):
         done = 0
         try:
             self._reclaim_expired_leases(now or fields.Datetime.now())
-            self._commit_progress()
+            self.env["ir.cron"]._commit_progress()
             while time.monotonic() < deadline:
                 backends = self.env["connector.backend"]._runnable_backends()
-                self._commit_progress()
+                self.env["ir.cron"]._commit_progress()
                 claimed_any = False
                 for backend in backends:
                     if time.monotonic() >= deadline:
@@ -132,10 +115,10 @@ class ConnectorJobRunner(models.Model):
             # A runner-level failure (not a job's: those are caught per job). Log and stop this
             # run cleanly; leases bring back whatever was claimed.
             _logger.exception("connector queue runner %s stopped after an error", worker)
-            if self._can_commit():
+            if self.env["ir.cron"]._can_commit():
                 self.env.cr.rollback()
             remaining = 0
-        self._commit_progress(done=done, remaining=remaining)
+        self.env["ir.cron"]._commit_progress(done=done, remaining=remaining)
         return done
 
     # ------------------------------------------------------------------------------------------
@@ -295,7 +278,7 @@ class ConnectorJobRunner(models.Model):
         claim, rows = self._claim_batch(
             backend, worker, backend.batch_size, now or fields.Datetime.now()
         )
-        self._commit_progress()
+        self.env["ir.cron"]._commit_progress()
         if not rows:
             return 0
         handler_backend = self._handler_backend(backend)
@@ -305,18 +288,18 @@ class ConnectorJobRunner(models.Model):
         for index, row in enumerate(rows):
             if time.monotonic() >= deadline:
                 self._release_unstarted(claim, [r["id"] for r in rows[index:]])
-                self._commit_progress()
+                self.env["ir.cron"]._commit_progress()
                 break
             if time.monotonic() - lease_renewed_at > lease_seconds / 2:
                 self._renew_lease(claim, [r["id"] for r in rows[index:]], now)
                 lease_renewed_at = time.monotonic()
             error_class = self._run_claimed_job(handler_backend, claim, row, now)
             ran += 1
-            self._commit_progress()
+            self.env["ir.cron"]._commit_progress()
             if error_class == AUTH:
                 # Auth/config failure: the rest of the batch would fail the same way.
                 self._release_unstarted(claim, [r["id"] for r in rows[index + 1 :]])
-                self._commit_progress()
+                self.env["ir.cron"]._commit_progress()
                 break
         return ran
 
@@ -532,7 +515,7 @@ class ConnectorJobRunner(models.Model):
                WHERE id = ANY(%s) AND claimed_by = %s AND state = 'running'""",
             (lease_until, job_ids, claim),
         )
-        self._commit_progress()
+        self.env["ir.cron"]._commit_progress()
 
     @api.model
     def _insert_attempts(self, attempts):

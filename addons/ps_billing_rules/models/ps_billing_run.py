@@ -2,9 +2,8 @@ import logging
 import time
 from datetime import timedelta
 
-from odoo import _, api, fields, models, modules
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import config
 
 from ..logic import periods
 from .ps_billing_engine import SKIP_REASONS, ConcurrentBilling
@@ -146,17 +145,6 @@ class PsBillingRun(models.Model):
         self._process(time_budget=None)
         return True
 
-    @api.model
-    def _can_commit(self):
-        return not config["test_enable"] and not modules.module.current_test
-
-    def _commit_progress(self, done=None, remaining=None):
-        """The one place runs commit (never under tests) and report progress to the cron."""
-        if done is not None:
-            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining or 0)
-        if self._can_commit():
-            self.env.cr.commit()
-
     def _process(self, time_budget=60, chunk_size=CHUNK_SIZE):
         """Bill pending groups until done or the time budget (seconds) is spent.
 
@@ -188,11 +176,11 @@ class PsBillingRun(models.Model):
                     trace.append((chunk, started, time.time()))
                 run.done_count += len(chunk)
                 done += len(chunk)
-                self._commit_progress()
+                self.env["ir.cron"]._commit_progress()
             if run.done_count >= len(groups):
                 run.write({"state": "done", "finished_at": fields.Datetime.now()})
                 run._post_summary()
-                self._commit_progress()
+                self.env["ir.cron"]._commit_progress()
         remaining = sum(len(run.pending_groups or []) - run.done_count for run in self)
         return done, remaining
 
@@ -359,7 +347,7 @@ class PsBillingRun(models.Model):
     def _cron_process_runs(self, time_budget=50):
         runs = self.sudo().search([("state", "in", ("queued", "running"))], order="id")
         done, remaining = runs._process(time_budget=time_budget)
-        self._commit_progress(done=done, remaining=remaining)
+        self.env["ir.cron"]._commit_progress(done=done, remaining=remaining)
 
     @api.model
     def _cron_scheduled_billing(self):
