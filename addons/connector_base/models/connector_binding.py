@@ -1,16 +1,8 @@
-import hashlib
-import json
-
 from odoo import _, api, fields, models
 
 from ..const import CTX_JOB_ID
 from ..engine.errors import BusinessError
-
-
-def payload_hash(payload):
-    """Stable hash of a payload: same content, same hash, whatever the key order."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+from ..engine.hashing import payload_hash
 
 
 class ConnectorBinding(models.Model):
