@@ -33,7 +33,7 @@
         "report/report_invoice_templates.xml",
         "views/ps_billing_menus.xml",
     ],
-    "demo": ["demo/ps_billing_demo.xml"],
+    "demo": ["demo/ps_billing_companies_demo.xml", "demo/ps_billing_demo.xml"],
     "post_init_hook": "post_init_hook",
     "assets": {
         "web.assets_tests": ["ps_billing_rules/static/src/js/tours/*.js"],

@@ -22,4 +22,5 @@ from . import (
     ps_wip_accrual,
     ps_kpi_fact,
     ps_billing_demo,
+    ps_demo_companies,
 )
