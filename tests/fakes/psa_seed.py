@@ -137,7 +137,16 @@ EXPENSE_CATEGORIES = [
 # (user, project code, day of month, category, amount or units for unit-priced categories,
 # billable, notes, has a receipt)
 DEMO_EXPENSES = [
-    ("benedict", "PSA-GLX-ASSESS", 3, "Travel", Decimal("142.50"), True, "Train to Globex HQ", True),
+    (
+        "benedict",
+        "PSA-GLX-ASSESS",
+        3,
+        "Travel",
+        Decimal("142.50"),
+        True,
+        "Train to Globex HQ",
+        True,
+    ),
     ("benedict", "PSA-GLX-ASSESS", 3, "Lodging", Decimal("310.00"), True, "Hotel, 2 nights", True),
     ("chloe", "PSA-GLX-ASSESS", 9, "Meals", Decimal("38.40"), False, "Team lunch", True),
     ("alexandra", "PSA-INI-ERP", 12, "Mileage", Decimal("84"), True, "Site visit Initrode", False),

@@ -10,18 +10,18 @@ The ``http`` object is connector_base's ``HttpClient`` on ``https://api.harvesta
 connector error classes; this client adds malformed bodies (transient) and Harvest's rules.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo.addons.connector_base.engine.errors import AuthError, BusinessError, TransientError
 
+from .harvest_mapping import normalize_expense, normalize_user
+from .harvest_provisioning import HarvestProvisioning, _compact, _filters, _jsonable
 from .records import (
     HARVEST,
     ConnectionInfo,
     Page,
-    PsaClient,
     PsaCostRate,
-    PsaProject,
     PsaTimeEntry,
     PsaUser,
     api_datetime,
@@ -29,14 +29,6 @@ from .records import (
     parse_date,
     parse_datetime,
     to_decimal,
-)
-from .harvest_mapping import (
-    normalize_assignment,
-    normalize_client,
-    normalize_expense,
-    normalize_project,
-    normalize_task,
-    normalize_user,
 )
 from .transport import (
     MAX_EMPTY_PAGES,
@@ -60,7 +52,7 @@ def http_options(user_agent) -> dict:
     return {"timeout": TIMEOUT, "user_agent": user_agent}
 
 
-class HarvestClient:
+class HarvestClient(HarvestProvisioning):
     """One Harvest account, through ``http`` (api.harvestapp.com) and ``id_http`` (Harvest ID)."""
 
     source = HARVEST
@@ -92,8 +84,15 @@ class HarvestClient:
 
     def _json(self, method, path, *, params=None, json=None, expected=None, idempotent=None):
         _response, body = request_json(
-            self.http, method, path, vendor=VENDOR, params=params, json=_jsonable(json),
-            headers=self._headers(), expected=expected, idempotent=idempotent,
+            self.http,
+            method,
+            path,
+            vendor=VENDOR,
+            params=params,
+            json=_jsonable(json),
+            headers=self._headers(),
+            expected=expected,
+            idempotent=idempotent,
         )
         return body
 
@@ -140,19 +139,28 @@ class HarvestClient:
                 )
             number += 1
             resume_token = (
-                encode_state({"url": next_url, "max": api_datetime(high) if high else None,
-                              "n": number})
+                encode_state(
+                    {"url": next_url, "max": api_datetime(high) if high else None, "n": number}
+                )
                 if next_url
                 else None
             )
-            yield Page(items, number, not next_url, resume_token,
-                       cursor=high if not next_url else None, total=body.get("total_entries"))
+            yield Page(
+                items,
+                number,
+                not next_url,
+                resume_token,
+                cursor=high if not next_url else None,
+                total=body.get("total_entries"),
+            )
             if not next_url:
                 return
             url, query = next_url, None
 
     def _all(self, path, key, normalize, params=None) -> list:
-        return [item for page in self._pages(path, key, params, None, normalize) for item in page.items]
+        return [
+            item for page in self._pages(path, key, params, None, normalize) for item in page.items
+        ]
 
     # Account and connection ------------------------------------------------------------------------
 
@@ -173,7 +181,10 @@ class HarvestClient:
         if self.id_http is None:
             return []
         _response, body = request_json(
-            self.id_http, "GET", "/api/v2/accounts", vendor=VENDOR,
+            self.id_http,
+            "GET",
+            "/api/v2/accounts",
+            vendor=VENDOR,
             headers={"User-Agent": self.user_agent},
         )
         return list((body or {}).get("accounts") or [])
@@ -207,160 +218,9 @@ class HarvestClient:
             "mark_entries": user.is_admin,
             "approval_workflow": bool(company and company.get("approval_feature")),
         }
-        return ConnectionInfo(HARVEST, self.account_id, account_name, user, permissions,
-                              tuple(problems))
-
-    # Clients ----------------------------------------------------------------------------------------
-
-    def list_clients(self, *, updated_since=None, is_active=None, resume=None):
-        params = _filters(updated_since=updated_since, is_active=is_active)
-        return self._pages("/v2/clients", "clients", params, resume, normalize_client)
-
-    def find_client(self, name) -> PsaClient | None:
-        wanted = (name or "").strip().lower()
-        for page in self.list_clients():
-            for client in page.items:
-                if client.name.strip().lower() == wanted:
-                    return client
-        return None
-
-    def create_client(self, name, *, currency=None, address=None) -> PsaClient:
-        body = {"name": name, "currency": currency, "address": address}
-        return normalize_client(self._json("POST", "/v2/clients", json=_compact(body)))
-
-    def update_client(self, client_id, **values) -> PsaClient:
-        return normalize_client(self._json("PATCH", f"/v2/clients/{client_id}", json=values))
-
-    def ensure_client(self, name, *, currency=None) -> tuple[PsaClient, bool]:
-        """The client named ``name``, created when missing -> (client, created)."""
-        return self._ensure(lambda: self.find_client(name),
-                            lambda: self.create_client(name, currency=currency))
-
-    @staticmethod
-    def _ensure(find, create):
-        # No idempotency keys in Harvest: look up first; a create that lost a race ("has
-        # already been taken") looks up again instead of failing or duplicating.
-        found = find()
-        if found is not None:
-            return found, False
-        try:
-            return create(), True
-        except BusinessError as exc:
-            if "taken" not in exc.message:
-                raise
-            found = find()
-            if found is None:
-                raise
-            return found, False
-
-    # Projects -------------------------------------------------------------------------------------
-
-    def list_projects(self, *, updated_since=None, is_active=None, client_id=None, resume=None):
-        params = _filters(updated_since=updated_since, is_active=is_active, client_id=client_id)
-        return self._pages("/v2/projects", "projects", params, resume, normalize_project)
-
-    def get_project(self, project_id) -> PsaProject | None:
-        body = self._get_or_none(f"/v2/projects/{project_id}")
-        return body and normalize_project(body)
-
-    def find_project_by_code(self, code, *, client_id=None) -> PsaProject | None:
-        """The project whose code is ``code`` (the contract reference); Harvest cannot filter on
-        codes, so the projects are listed. Several matches are an error to fix in Harvest."""
-        matches = [project for page in self.list_projects(client_id=client_id)
-                   for project in page.items if project.code == code]
-        if len(matches) > 1:
-            ids = ", ".join(p.remote_id for p in matches)
-            raise BusinessError(
-                f"Harvest has {len(matches)} projects with the code {code!r} (ids {ids}): keep "
-                "one (change the code of or archive the others), then retry."
-            )
-        return matches[0] if matches else None
-
-    def create_project(self, client_id, name, *, code, is_billable=True, bill_by="Project",
-                       budget_by="none", **values) -> PsaProject:
-        """``values``: budget, cost_budget, fee, is_fixed_fee, hourly_rate, starts_on, ends_on,
-        notes, budget_is_monthly... as Harvest names them."""
-        body = {"client_id": int(client_id), "name": name, "code": code,
-                "is_billable": is_billable, "bill_by": bill_by, "budget_by": budget_by, **values}
-        return normalize_project(self._json("POST", "/v2/projects", json=body))
-
-    def update_project(self, project_id, **values) -> PsaProject:
-        return normalize_project(self._json("PATCH", f"/v2/projects/{project_id}", json=values))
-
-    def ensure_project(self, code, *, client_id, name, **values) -> tuple[PsaProject, bool]:
-        """The project coded ``code``, created when missing -> (project, created)."""
-        return self._ensure(
-            lambda: self.find_project_by_code(code),
-            lambda: self.create_project(client_id, name, code=code, **values),
+        return ConnectionInfo(
+            HARVEST, self.account_id, account_name, user, permissions, tuple(problems)
         )
-
-    # Tasks and assignments -------------------------------------------------------------------------
-
-    def list_tasks(self, *, updated_since=None, is_active=None, resume=None):
-        params = _filters(updated_since=updated_since, is_active=is_active)
-        return self._pages("/v2/tasks", "tasks", params, resume, normalize_task)
-
-    def find_task(self, name):
-        wanted = (name or "").strip().lower()
-        return next((task for page in self.list_tasks() for task in page.items
-                     if task.name.strip().lower() == wanted), None)
-
-    def create_task(self, name, *, billable_by_default=True, default_hourly_rate=None):
-        body = _compact({"name": name, "billable_by_default": billable_by_default,
-                         "default_hourly_rate": default_hourly_rate})
-        return normalize_task(self._json("POST", "/v2/tasks", json=body))
-
-    def update_task(self, task_id, **values):
-        return normalize_task(self._json("PATCH", f"/v2/tasks/{task_id}", json=values))
-
-    def ensure_task(self, name, **values):
-        return self._ensure(lambda: self.find_task(name), lambda: self.create_task(name, **values))
-
-    def task_assignments(self, project_id) -> list:
-        return self._all(f"/v2/projects/{project_id}/task_assignments", "task_assignments",
-                         lambda raw: normalize_assignment(raw, project_id))
-
-    def user_assignments(self, project_id) -> list:
-        return self._all(f"/v2/projects/{project_id}/user_assignments", "user_assignments",
-                         lambda raw: normalize_assignment(raw, project_id))
-
-    def assign_task(self, project_id, task_id, **values):
-        """``values``: billable, hourly_rate, budget, is_active."""
-        body = {"task_id": int(task_id), **_compact(values)}
-        raw = self._json("POST", f"/v2/projects/{project_id}/task_assignments", json=body)
-        return normalize_assignment(raw, project_id)
-
-    def assign_user(self, project_id, user_id, **values):
-        """``values``: is_project_manager, use_default_rates, hourly_rate, budget, is_active."""
-        body = {"user_id": int(user_id), **_compact(values)}
-        raw = self._json("POST", f"/v2/projects/{project_id}/user_assignments", json=body)
-        return normalize_assignment(raw, project_id)
-
-    def update_assignment(self, project_id, assignment, **values):
-        kind = "task_assignments" if assignment.task_id else "user_assignments"
-        raw = self._json("PATCH", f"/v2/projects/{project_id}/{kind}/{assignment.remote_id}",
-                         json=values)
-        return normalize_assignment(raw, project_id)
-
-    def ensure_task_assignment(self, project_id, task_id, **values):
-        """Assign the task (or bring an existing assignment to ``values``) -> (assignment, created)."""
-        return self._ensure_assignment(project_id, "task_id", task_id, values,
-                                       self.task_assignments, self.assign_task)
-
-    def ensure_user_assignment(self, project_id, user_id, **values):
-        return self._ensure_assignment(project_id, "user_id", user_id, values,
-                                       self.user_assignments, self.assign_user)
-
-    def _ensure_assignment(self, project_id, field, target_id, values, listing, create):
-        def find():
-            return next((a for a in listing(project_id)
-                         if getattr(a, field) == str(target_id)), None)
-
-        assignment, created = self._ensure(find, lambda: create(project_id, target_id, **values))
-        changed = {k: v for k, v in values.items() if _differs(assignment.raw.get(k), v)}
-        if not created and changed:
-            assignment = self.update_assignment(project_id, assignment, **changed)
-        return assignment, created
 
     # People and cost rates --------------------------------------------------------------------------
 
@@ -374,8 +234,15 @@ class HarvestClient:
 
     def find_user_by_email(self, email) -> PsaUser | None:
         wanted = (email or "").strip().lower()
-        return next((u for page in self.list_users() for u in page.items
-                     if (u.email or "").lower() == wanted), None)
+        return next(
+            (
+                u
+                for page in self.list_users()
+                for u in page.items
+                if (u.email or "").lower() == wanted
+            ),
+            None,
+        )
 
     def cost_rate_history(self, user_id) -> list[PsaCostRate]:
         """Effective-dated cost rates of a user, oldest first (needs an administrator)."""
@@ -386,16 +253,31 @@ class HarvestClient:
 
     def _rates(self, user_id, key):
         def normalize(raw):
-            return PsaCostRate(HARVEST, str(user_id), to_decimal(raw["amount"]), None,
-                               parse_date(raw.get("start_date")), parse_date(raw.get("end_date")),
-                               str(raw["id"]), parse_datetime(raw.get("updated_at")))
+            return PsaCostRate(
+                HARVEST,
+                str(user_id),
+                to_decimal(raw["amount"]),
+                None,
+                parse_date(raw.get("start_date")),
+                parse_date(raw.get("end_date")),
+                str(raw["id"]),
+                parse_datetime(raw.get("updated_at")),
+            )
 
         return self._all(f"/v2/users/{user_id}/{key}", key, normalize)
 
     # Time entries -------------------------------------------------------------------------------------
 
-    def time_entries_since(self, since=None, *, overlap=DEFAULT_OVERLAP, approved_only=False,
-                           project_id=None, user_id=None, resume=None):
+    def time_entries_since(
+        self,
+        since=None,
+        *,
+        overlap=DEFAULT_OVERLAP,
+        approved_only=False,
+        project_id=None,
+        user_id=None,
+        resume=None,
+    ):
         """Entries updated since ``since`` minus ``overlap``, page by page.
 
         Keep ``approved_only`` False to also see entries that lost their approval. The last
@@ -407,15 +289,23 @@ class HarvestClient:
         if approved_only:
             params["approval_status"] = "approved"  # [U]: ignored by accounts without it
         keep = (lambda entry: entry.approved) if approved_only else None
-        return self._pages("/v2/time_entries", "time_entries", params, resume,
-                           self.normalize_time_entry, keep=keep, since=since)
+        return self._pages(
+            "/v2/time_entries",
+            "time_entries",
+            params,
+            resume,
+            self.normalize_time_entry,
+            keep=keep,
+            since=since,
+        )
 
     def time_entries_in_window(self, date_from, date_to, *, project_id=None, resume=None):
         """Every entry with ``spent_date`` in [date_from, date_to]: the deletion re-list."""
         params = _filters(project_id=project_id)
         params.update({"from": date_from.isoformat(), "to": date_to.isoformat()})
-        return self._pages("/v2/time_entries", "time_entries", params, resume,
-                           self.normalize_time_entry)
+        return self._pages(
+            "/v2/time_entries", "time_entries", params, resume, self.normalize_time_entry
+        )
 
     def get_time_entry(self, entry_id) -> PsaTimeEntry | None:
         body = self._get_or_none(f"/v2/time_entries/{entry_id}")
@@ -429,16 +319,25 @@ class HarvestClient:
         """
         return {str(i) for i in entry_ids if self._get_or_none(f"/v2/time_entries/{i}") is None}
 
-    def mark_time_entry(self, entry_id, *, reference, permalink=None, group_id=None) -> PsaTimeEntry:
+    def mark_time_entry(
+        self, entry_id, *, reference, permalink=None, group_id=None
+    ) -> PsaTimeEntry:
         """Write ``external_reference`` on the entry (e.g. the Odoo invoice line that billed it).
 
         Harvest administrators can do so on approved and invoiced entries; it updates the
         entry's ``updated_at`` (compare ``fingerprint`` to tell this echo from a real change).
         """
-        reference_body = _compact({"id": str(reference), "group_id": group_id,
-                                   "account_id": self.account_id, "permalink": permalink})
-        body = self._json("PATCH", f"/v2/time_entries/{entry_id}",
-                          json={"external_reference": reference_body})
+        reference_body = _compact(
+            {
+                "id": str(reference),
+                "group_id": group_id,
+                "account_id": self.account_id,
+                "permalink": permalink,
+            }
+        )
+        body = self._json(
+            "PATCH", f"/v2/time_entries/{entry_id}", json={"external_reference": reference_body}
+        )
         return self.normalize_time_entry(body)
 
     def clear_time_entry_mark(self, entry_id) -> None:
@@ -446,8 +345,13 @@ class HarvestClient:
 
     def time_entries_by_reference(self, reference) -> list[PsaTimeEntry]:
         params = {"external_reference_id": str(reference)}
-        return [e for page in self._pages("/v2/time_entries", "time_entries", params, None,
-                                          self.normalize_time_entry) for e in page.items]
+        return [
+            e
+            for page in self._pages(
+                "/v2/time_entries", "time_entries", params, None, self.normalize_time_entry
+            )
+            for e in page.items
+        ]
 
     def normalize_time_entry(self, raw) -> PsaTimeEntry:
         # approval_status is current but not on every account ([U]); is_closed is the
@@ -508,16 +412,24 @@ class HarvestClient:
 
     # Expenses --------------------------------------------------------------------------------------
 
-    def expenses_since(self, since=None, *, overlap=DEFAULT_OVERLAP, approved_only=False,
-                       project_id=None, resume=None):
+    def expenses_since(
+        self,
+        since=None,
+        *,
+        overlap=DEFAULT_OVERLAP,
+        approved_only=False,
+        project_id=None,
+        resume=None,
+    ):
         params = _filters(project_id=project_id)
         if since is not None:
             params["updated_since"] = api_datetime(since - overlap)
         if approved_only:
             params["approval_status"] = "approved"
         keep = (lambda expense: expense.approved) if approved_only else None
-        return self._pages("/v2/expenses", "expenses", params, resume, normalize_expense,
-                           keep=keep, since=since)
+        return self._pages(
+            "/v2/expenses", "expenses", params, resume, normalize_expense, keep=keep, since=since
+        )
 
     def expenses_in_window(self, date_from, date_to, *, project_id=None, resume=None):
         params = _filters(project_id=project_id)
@@ -532,10 +444,17 @@ class HarvestClient:
         return {str(i) for i in expense_ids if self._get_or_none(f"/v2/expenses/{i}") is None}
 
     def expense_categories(self) -> list[dict]:
-        return self._all("/v2/expense_categories", "expense_categories", lambda raw: {
-            "id": str(raw["id"]), "name": raw["name"], "unit_name": raw.get("unit_name"),
-            "unit_price": to_decimal(raw.get("unit_price")), "active": raw.get("is_active", True),
-        })
+        return self._all(
+            "/v2/expense_categories",
+            "expense_categories",
+            lambda raw: {
+                "id": str(raw["id"]),
+                "name": raw["name"],
+                "unit_name": raw.get("unit_name"),
+                "unit_price": to_decimal(raw.get("unit_price")),
+                "active": raw.get("is_active", True),
+            },
+        )
 
     def download_receipt(self, expense) -> tuple[bytes, str | None]:
         """The receipt file of an expense -> (content, content type)."""
@@ -546,40 +465,3 @@ class HarvestClient:
             raise BusinessError(f"The receipt URL {url!r} is not on Harvest: not downloaded.")
         response = self.http.request("GET", url, headers=self._headers(), expected={200})
         return response.content, response.headers.get("Content-Type")
-
-
-def _filters(**values) -> dict:
-    params = {}
-    for name, value in values.items():
-        if value is None:
-            continue
-        if name == "updated_since":
-            params[name] = api_datetime(value)
-        elif isinstance(value, bool):
-            params[name] = "true" if value else "false"
-        else:
-            params[name] = str(value)
-    return params
-
-
-def _compact(values) -> dict:
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _differs(current, wanted) -> bool:
-    if isinstance(wanted, (Decimal, int, float)) and not isinstance(wanted, bool):
-        return to_decimal(current) != to_decimal(wanted)
-    return current != wanted
-
-
-def _jsonable(value):
-    """Decimals and dates as JSON numbers and ISO strings (requests' json= cannot encode them)."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value

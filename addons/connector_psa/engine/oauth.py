@@ -44,8 +44,12 @@ class OAuthToken:
 def authorize_url(base_url, path, *, client_id, redirect_uri, state) -> str:
     """Where the Connect button sends the user (``response_type=code``)."""
     query = urlencode(
-        {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri,
-         "state": state}
+        {
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "state": state,
+        }
     )
     return f"{base_url.rstrip('/')}{path}?{query}"
 
@@ -85,8 +89,9 @@ def request_token(token_http, path, form, *, vendor, hint, clock=time.time) -> O
     )
 
 
-def exchange_code(token_http, path, *, client_id, client_secret, code, redirect_uri, vendor,
-                  clock=time.time) -> OAuthToken:
+def exchange_code(
+    token_http, path, *, client_id, client_secret, code, redirect_uri, vendor, clock=time.time
+) -> OAuthToken:
     """Turn the code the user came back with into tokens (the end of Connect)."""
     return request_token(
         token_http,
@@ -104,8 +109,9 @@ def exchange_code(token_http, path, *, client_id, client_secret, code, redirect_
     )
 
 
-def refresh_access_token(token_http, path, *, client_id, client_secret, refresh_token, vendor,
-                         clock=time.time) -> OAuthToken:
+def refresh_access_token(
+    token_http, path, *, client_id, client_secret, refresh_token, vendor, clock=time.time
+) -> OAuthToken:
     token = request_token(
         token_http,
         path,
@@ -128,9 +134,20 @@ def refresh_access_token(token_http, path, *, client_id, client_secret, refresh_
 class RefreshingTokenAuth(AuthProvider):
     """Bearer auth from a stored OAuth token, renewed before expiry and once on HTTP 401."""
 
-    def __init__(self, token_http, token_path, *, client_id, client_secret, vendor,
-                 access_token=None, refresh_token=None, expires_at=None, on_token=None,
-                 clock=time.time):
+    def __init__(
+        self,
+        token_http,
+        token_path,
+        *,
+        client_id,
+        client_secret,
+        vendor,
+        access_token=None,
+        refresh_token=None,
+        expires_at=None,
+        on_token=None,
+        clock=time.time,
+    ):
         self.token_http = token_http
         self.token_path = token_path
         self.client_id = client_id
@@ -139,9 +156,7 @@ class RefreshingTokenAuth(AuthProvider):
         self.on_token = on_token
         self.clock = clock
         self._lock = threading.Lock()
-        self.token = (
-            OAuthToken(access_token, refresh_token, expires_at) if access_token else None
-        )
+        self.token = OAuthToken(access_token, refresh_token, expires_at) if access_token else None
         self._refresh_token = refresh_token
         for secret in (access_token, refresh_token):
             if secret:

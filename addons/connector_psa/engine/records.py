@@ -75,9 +75,7 @@ def minutes_from_hours(hours) -> int:
 
 def _fingerprint(record, exclude) -> str:
     values = {
-        name: getattr(record, name)
-        for name in record.__dataclass_fields__
-        if name not in exclude
+        name: getattr(record, name) for name in record.__dataclass_fields__ if name not in exclude
     }
     return payload_hash(values)
 

@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 from tests.fakes.http_fake import FakeHttpServer
 from tests.fakes.psa_switches import PsaSwitches, truncated_json
 
+from .lines import LineRoutes
 from .oauth import OAuthRoutes
 from .routes import ApiRoutes
 from .seed import Seeding
@@ -52,7 +53,7 @@ class HarvestError(Exception):
             self.body = {"message": message}
 
 
-class FakeHarvest(ApiRoutes, OAuthRoutes, Seeding):
+class FakeHarvest(ApiRoutes, LineRoutes, OAuthRoutes, Seeding):
     """Harvest API v2 and Harvest ID on 127.0.0.1, with the switches connector tests need."""
 
     rate_limit_max = 100
@@ -87,8 +88,9 @@ class FakeHarvest(ApiRoutes, OAuthRoutes, Seeding):
         self._routes: list[tuple[str, str, re.Pattern]] = []
         # The owner of the personal access token: an administrator (set by seed_demo or
         # add_token; tests create others to check what members may not do).
-        self.owner = self.store.add_user("Api", "Owner", "api.owner@example.com",
-                                         access_roles=("administrator",))
+        self.owner = self.store.add_user(
+            "Api", "Owner", "api.owner@example.com", access_roles=("administrator",)
+        )
         self._pats = {personal_access_token: self.owner["id"]}
         self._register_routes()
 
@@ -214,7 +216,11 @@ class FakeHarvest(ApiRoutes, OAuthRoutes, Seeding):
                 except HarvestError as error:
                     return error.status, error.headers, error.body
                 if body is not None and self.switches.take_truncated(name):
-                    return status, {**headers, "Content-Type": "application/json"}, truncated_json(body)
+                    return (
+                        status,
+                        {**headers, "Content-Type": "application/json"},
+                        truncated_json(body),
+                    )
                 return status, headers, body
 
         return respond
@@ -251,7 +257,8 @@ class FakeHarvest(ApiRoutes, OAuthRoutes, Seeding):
         account = request.headers.get("Harvest-Account-Id") or request.query.get("account_id")
         if not account:
             raise HarvestError(
-                401, "Missing Harvest-Account-Id header (or account_id parameter).",
+                401,
+                "Missing Harvest-Account-Id header (or account_id parameter).",
                 error="invalid_request",
             )
         if str(account) != str(self.account_id):
@@ -309,7 +316,9 @@ class FakeHarvest(ApiRoutes, OAuthRoutes, Seeding):
         """One page of ``records`` in Harvest's pagination shape (cursor or deprecated page)."""
         per_page = request.query.get("per_page", str(MAX_PER_PAGE))
         if not per_page.isdigit() or not 1 <= int(per_page) <= MAX_PER_PAGE:
-            raise HarvestError(422, f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page!r}")
+            raise HarvestError(
+                422, f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page!r}"
+            )
         per_page = int(per_page)
         ordered = sorted(records, key=sort_key)
         total = len(ordered)

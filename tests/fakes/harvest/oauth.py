@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode
 
 
 def _oauth_error(status, error, description):
-    from .fake import HarvestError  # noqa: PLC0415 - circular: fake imports this mixin
+    from .fake import HarvestError
 
     return HarvestError(status, description, error=error)
 
@@ -51,7 +51,10 @@ class OAuthRoutes:
 
     def _token(self, request):
         form = {key: values[-1] for key, values in parse_qs(request.body.decode()).items()}
-        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+        if (
+            form.get("client_id") != self.client_id
+            or form.get("client_secret") != self.client_secret
+        ):
             raise _oauth_error(401, "invalid_client", "Client authentication failed.")
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
@@ -68,7 +71,9 @@ class OAuthRoutes:
             if user_id is None:
                 raise _oauth_error(400, "invalid_grant", "The refresh token is invalid or revoked.")
         else:
-            raise _oauth_error(400, "unsupported_grant_type", f"Unsupported grant_type {grant_type!r}.")
+            raise _oauth_error(
+                400, "unsupported_grant_type", f"Unsupported grant_type {grant_type!r}."
+            )
         access_token = f"fake-harvest-access-{uuid.uuid4().hex}"
         refresh_token = f"fake-harvest-refresh-{uuid.uuid4().hex}"
         self._refresh_tokens[refresh_token] = user_id
@@ -77,32 +82,48 @@ class OAuthRoutes:
             "expires_at": self.now() + timedelta(seconds=self.access_token_ttl),
             "expired": False,
         }
-        return 200, {}, {
-            "access_token": access_token,
-            "refresh_token": refresh_token,
-            "token_type": "bearer",
-            "expires_in": self.access_token_ttl,
-        }
+        return (
+            200,
+            {},
+            {
+                "access_token": access_token,
+                "refresh_token": refresh_token,
+                "token_type": "bearer",
+                "expires_in": self.access_token_ttl,
+            },
+        )
 
     def _accounts(self, request):
         token = self._token_of(request)
         user_id = self._pats.get(token)
         issued = self._tokens.get(token)
-        if user_id is None and issued and not issued["expired"] and self.now() < issued["expires_at"]:
+        if (
+            user_id is None
+            and issued
+            and not issued["expired"]
+            and self.now() < issued["expires_at"]
+        ):
             user_id = issued["user_id"]
         if user_id is None:
             raise _oauth_error(401, "invalid_token", "The access token is invalid or expired.")
         user = self.store.users[user_id]
-        return 200, {}, {
-            "user": {
-                "id": user["id"],
-                "first_name": user["first_name"],
-                "last_name": user["last_name"],
-                "email": user["email"],
+        return (
+            200,
+            {},
+            {
+                "user": {
+                    "id": user["id"],
+                    "first_name": user["first_name"],
+                    "last_name": user["last_name"],
+                    "email": user["email"],
+                },
+                "accounts": [
+                    {"id": self.account_id, "name": self.account_name, "product": "harvest"},
+                    {
+                        "id": self.account_id + 1,
+                        "name": f"{self.account_name} Forecast",
+                        "product": "forecast",
+                    },
+                ],
             },
-            "accounts": [
-                {"id": self.account_id, "name": self.account_name, "product": "harvest"},
-                {"id": self.account_id + 1, "name": f"{self.account_name} Forecast",
-                 "product": "forecast"},
-            ],
-        }
+        )

@@ -6,87 +6,20 @@ are sorted as documented (time entries and expenses by spent date, newest first;
 creation, newest first; rates by start date) and paged by ``FakeHarvest.paginate``.
 """
 
-import json
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qs, urlsplit
-
-ID = r"(\d+)"
-BILL_BY = ("Project", "Tasks", "People", "none")
-BUDGET_BY = ("project", "project_cost", "task", "task_fees", "person", "none")
-
-
-def _error(status, message):
-    from .fake import HarvestError  # noqa: PLC0415 - circular: fake imports this mixin
-
-    return HarvestError(status, message)
-
-
-def _newest_first(record):
-    return (-record["created_at"].timestamp(), -record["id"])
-
-
-def _by_spent_date(record):
-    return (-record["spent_date"].toordinal(), -record["id"])
-
-
-def _flag(value, name):
-    if value in ("true", "false"):
-        return value == "true"
-    raise _error(422, f"{name} must be true or false, got {value!r}")
-
-
-def _datetime(value, name):
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _error(422, f"{name} must be an ISO 8601 date and time, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _date(value, name):
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise _error(422, f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
-
-
-def _decimal(value, name):
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise _error(422, f"{name} must be a number, got {value!r}") from None
-
-
-def _int(value, name):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise _error(422, f"{name} must be an integer, got {value!r}") from None
-
-
-def _body(request) -> dict:
-    """POST/PATCH parameters: JSON or form data, as Harvest accepts both."""
-    if not request.body:
-        return {}
-    if "json" in request.headers.get("Content-Type", ""):
-        try:
-            body = json.loads(request.body)
-        except ValueError:
-            raise _error(422, "The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise _error(422, "The request body must be a JSON object.")
-        return body
-    return {key: values[-1] for key, values in parse_qs(request.body.decode()).items()}
-
-
-def _require(body, *names):
-    for name in names:
-        if body.get(name) in (None, ""):
-            label = name.removesuffix("_id").replace("_", " ").capitalize()
-            raise _error(422, f"{label} can't be blank")
+from .params import (
+    BILL_BY,
+    BUDGET_BY,
+    ID,
+    _body,
+    _date,
+    _datetime,
+    _decimal,
+    _flag,
+    _int,
+    _newest_first,
+    _require,
+)
+from .params import error as _error
 
 
 class ApiRoutes:
@@ -171,36 +104,44 @@ class ApiRoutes:
 
     def _company(self, request, caller):
         self.require_admin(caller, "read the company settings")
-        return 200, {}, {
-            "base_uri": "https://demo.harvestapp.com",
-            "full_domain": "demo.harvestapp.com",
-            "name": self.account_name,
-            "is_active": True,
-            "week_start_day": "Monday",
-            "wants_timestamp_timers": False,
-            "time_format": "decimal",
-            "date_format": "%Y-%m-%d",
-            "plan_type": "sponsored",
-            "clock": "24h",
-            "currency_code_display": "iso_code_none",
-            "currency_symbol_display": "symbol_before",
-            "decimal_symbol": ".",
-            "thousands_separator": ",",
-            "color_scheme": "orange",
-            "weekly_capacity": 126000,
-            "expense_feature": True,
-            "invoice_feature": True,
-            "estimate_feature": True,
-            "approval_feature": True,
-            "team_feature": True,
-        }
+        return (
+            200,
+            {},
+            {
+                "base_uri": "https://demo.harvestapp.com",
+                "full_domain": "demo.harvestapp.com",
+                "name": self.account_name,
+                "is_active": True,
+                "week_start_day": "Monday",
+                "wants_timestamp_timers": False,
+                "time_format": "decimal",
+                "date_format": "%Y-%m-%d",
+                "plan_type": "sponsored",
+                "clock": "24h",
+                "currency_code_display": "iso_code_none",
+                "currency_symbol_display": "symbol_before",
+                "decimal_symbol": ".",
+                "thousands_separator": ",",
+                "color_scheme": "orange",
+                "weekly_capacity": 126000,
+                "expense_feature": True,
+                "invoice_feature": True,
+                "estimate_feature": True,
+                "approval_feature": True,
+                "team_feature": True,
+            },
+        )
 
     # Clients, projects, tasks ----------------------------------------------------------------
 
     def _list_clients(self, request, caller):
         records = self._common_filters(request, list(self.store.clients.values()))
         return self.paginate(
-            request, self._endpoint(request), "clients", records, _newest_first,
+            request,
+            self._endpoint(request),
+            "clients",
+            records,
+            _newest_first,
             self.store.client_json,
         )
 
@@ -222,7 +163,9 @@ class ApiRoutes:
             c["name"] == body["name"] and c is not client for c in self.store.clients.values()
         ):
             raise _error(422, "Name has already been taken")
-        client.update({k: body[k] for k in ("name", "is_active", "address", "currency") if k in body})
+        client.update(
+            {k: body[k] for k in ("name", "is_active", "address", "currency") if k in body}
+        )
         self.store.touch(client)
         return 200, {}, self.store.client_json(client)
 
@@ -232,19 +175,39 @@ class ApiRoutes:
             client_id = _int(request.query["client_id"], "client_id")
             records = [r for r in records if r["client_id"] == client_id]
         return self.paginate(
-            request, self._endpoint(request), "projects", records, _newest_first,
+            request,
+            self._endpoint(request),
+            "projects",
+            records,
+            _newest_first,
             self.store.project_json,
         )
 
     def _project_values(self, body, project=None) -> dict:
         values = {}
-        for name in ("name", "code", "is_active", "is_billable", "is_fixed_fee", "notes",
-                     "budget_is_monthly", "notify_when_over_budget", "show_budget_to_all",
-                     "cost_budget_include_expenses", "bill_by", "budget_by"):
+        for name in (
+            "name",
+            "code",
+            "is_active",
+            "is_billable",
+            "is_fixed_fee",
+            "notes",
+            "budget_is_monthly",
+            "notify_when_over_budget",
+            "show_budget_to_all",
+            "cost_budget_include_expenses",
+            "bill_by",
+            "budget_by",
+        ):
             if name in body:
                 values[name] = body[name]
-        for name in ("hourly_rate", "budget", "cost_budget", "fee",
-                     "over_budget_notification_percentage"):
+        for name in (
+            "hourly_rate",
+            "budget",
+            "cost_budget",
+            "fee",
+            "over_budget_notification_percentage",
+        ):
             if name in body:
                 values[name] = _decimal(body[name], name)
         for name in ("starts_on", "ends_on"):
@@ -267,8 +230,10 @@ class ApiRoutes:
         client_id = _int(body["client_id"], "client_id")
         if client_id not in self.store.clients:
             raise _error(422, "Client can't be blank")
-        if any(p["name"] == body["name"] and p["client_id"] == client_id
-               for p in self.store.projects.values()):
+        if any(
+            p["name"] == body["name"] and p["client_id"] == client_id
+            for p in self.store.projects.values()
+        ):
             raise _error(422, "Name has already been taken")
         values = self._project_values(body)
         name = values.pop("name")
@@ -290,17 +255,26 @@ class ApiRoutes:
         def handler(request, caller):
             records = self._common_filters(request, list(getattr(self.store, kind).values()))
             return self.paginate(
-                request, self._endpoint(request), kind, records, _newest_first,
+                request,
+                self._endpoint(request),
+                kind,
+                records,
+                _newest_first,
                 getattr(self.store, serializer),
             )
 
         return handler
 
     def _task_values(self, body) -> dict:
-        values = {k: body[k] for k in ("name", "billable_by_default", "is_default", "is_active")
-                  if k in body}
+        values = {
+            k: body[k]
+            for k in ("name", "billable_by_default", "is_default", "is_active")
+            if k in body
+        }
         if "default_hourly_rate" in body:
-            values["default_hourly_rate"] = _decimal(body["default_hourly_rate"], "default_hourly_rate")
+            values["default_hourly_rate"] = _decimal(
+                body["default_hourly_rate"], "default_hourly_rate"
+            )
         return values
 
     def _create_task(self, request, caller):
@@ -342,8 +316,11 @@ class ApiRoutes:
         return handler
 
     def _assignment_values(self, body, kind) -> dict:
-        names = ("is_active", "billable") if kind == "task" else (
-            "is_active", "is_project_manager", "use_default_rates")
+        names = (
+            ("is_active", "billable")
+            if kind == "task"
+            else ("is_active", "is_project_manager", "use_default_rates")
+        )
         values = {k: body[k] for k in names if k in body}
         for name in ("hourly_rate", "budget"):
             if name in body:
@@ -394,7 +371,11 @@ class ApiRoutes:
         self.require_admin(caller, "list users")
         records = self._common_filters(request, list(self.store.users.values()))
         return self.paginate(
-            request, self._endpoint(request), "users", records, _newest_first,
+            request,
+            self._endpoint(request),
+            "users",
+            records,
+            _newest_first,
             self.store.user_json,
         )
 
@@ -412,7 +393,10 @@ class ApiRoutes:
                 int(user_id)
             ]
             return self.paginate(
-                request, self._endpoint(request), f"{kind}_rates", rates,
+                request,
+                self._endpoint(request),
+                f"{kind}_rates",
+                rates,
                 lambda r: (r["start_date"].toordinal() if r["start_date"] else 0, r["id"]),
                 lambda r: self.store.rate_json(r, rates),
             )
@@ -426,7 +410,9 @@ class ApiRoutes:
             body = _body(request)
             _require(body, "amount")
             start = _date(body["start_date"], "start_date") if body.get("start_date") else None
-            rate = self.store.add_rate(kind, int(user_id), _decimal(body["amount"], "amount"), start)
+            rate = self.store.add_rate(
+                kind, int(user_id), _decimal(body["amount"], "amount"), start
+            )
             rates = (self.store.cost_rates if kind == "cost" else self.store.billable_rates)[
                 int(user_id)
             ]
@@ -438,162 +424,10 @@ class ApiRoutes:
         self.require_admin(caller, "list expense categories")
         records = self._common_filters(request, list(self.store.expense_categories.values()))
         return self.paginate(
-            request, self._endpoint(request), "expense_categories", records, _newest_first,
+            request,
+            self._endpoint(request),
+            "expense_categories",
+            records,
+            _newest_first,
             self.store.expense_category_json,
         )
-
-    # Time entries and expenses -----------------------------------------------------------------
-
-    def _line_filters(self, request, caller, records, references=False):
-        query = request.query
-        if not self.is_admin(caller):  # members only see their own time and expenses
-            records = [r for r in records if r["user_id"] == caller["id"]]
-        for name in ("user_id", "project_id", "task_id"):
-            if name in query:
-                wanted = _int(query[name], name)
-                records = [r for r in records if r.get(name) == wanted]
-        if "client_id" in query:
-            wanted = _int(query["client_id"], "client_id")
-            records = [r for r in records
-                       if self.store.projects[r["project_id"]]["client_id"] == wanted]
-        if "is_billed" in query:
-            wanted = _flag(query["is_billed"], "is_billed")
-            records = [r for r in records if r["is_billed"] == wanted]
-        if "is_running" in query and references:
-            wanted = _flag(query["is_running"], "is_running")
-            records = [r for r in records if r["is_running"] == wanted]
-        if "approval_status" in query and self.store.approval_status_field:
-            wanted = query["approval_status"]
-            if wanted not in ("unsubmitted", "submitted", "approved"):
-                raise _error(422, f"approval_status must be unsubmitted, submitted or approved")
-            records = [r for r in records if r["approval_status"] == wanted]
-        if "external_reference_id" in query and references:
-            wanted = query["external_reference_id"]
-            records = [r for r in records
-                       if (r["external_reference"] or {}).get("id") == wanted]
-        if "from" in query:
-            start = _date(query["from"], "from")
-            records = [r for r in records if r["spent_date"] >= start]
-        if "to" in query:
-            end = _date(query["to"], "to")
-            records = [r for r in records if r["spent_date"] <= end]
-        return self._common_filters(request, records)
-
-    def _list_time_entries(self, request, caller):
-        records = self._line_filters(
-            request, caller, list(self.store.time_entries.values()), references=True
-        )
-        return self.paginate(
-            request, self._endpoint(request), "time_entries", records, _by_spent_date,
-            self.store.time_entry_json,
-        )
-
-    def _visible_line(self, kind, record_id, caller):
-        record = self._record(kind, record_id)
-        if not self.is_admin(caller) and record["user_id"] != caller["id"]:
-            raise _error(404, "Not found")
-        return record
-
-    def _get_time_entry(self, request, caller, entry_id):
-        entry = self._visible_line("time_entries", entry_id, caller)
-        return 200, {}, self.store.time_entry_json(entry)
-
-    @staticmethod
-    def _reference(value) -> dict:
-        if not isinstance(value, dict) or not value.get("id"):
-            raise _error(422, "External reference must have an id")
-        permalink = value.get("permalink") or ""
-        host = urlsplit(permalink).hostname or "external"
-        return {
-            "id": str(value["id"]),
-            "group_id": str(value["group_id"]) if value.get("group_id") else None,
-            "account_id": str(value["account_id"]) if value.get("account_id") else None,
-            "permalink": permalink or None,
-            "service": host,
-            "service_icon_url": f"https://{host}/favicon.ico",
-        }
-
-    def _create_time_entry(self, request, caller):
-        body = _body(request)
-        _require(body, "project_id", "task_id", "spent_date")
-        user_id = _int(body.get("user_id") or caller["id"], "user_id")
-        if user_id != caller["id"]:
-            self.require_admin(caller, "track time for other people")
-        self._record("users", user_id)
-        project = self._record("projects", body["project_id"])
-        task = self._record("tasks", body["task_id"])
-        if not self.store.task_assignment_for(project["id"], task["id"]):
-            raise _error(422, "Task is not assigned to this project")
-        extra = {}
-        if body.get("external_reference"):
-            extra["external_reference"] = self._reference(body["external_reference"])
-        entry = self.store.add_time_entry(
-            user_id, project["id"], task["id"], _date(body["spent_date"], "spent_date"),
-            _decimal(body.get("hours"), "hours") or Decimal(0), body.get("notes") or "", **extra,
-        )
-        return 201, {}, self.store.time_entry_json(entry)
-
-    def _update_time_entry(self, request, caller, entry_id):
-        entry = self._visible_line("time_entries", entry_id, caller)
-        locked, reason = self.store.lock_state(entry)
-        if locked and not self.is_admin(caller):
-            raise _error(403, f"This time entry is locked ({reason}): only administrators may edit it.")
-        body = _body(request)
-        if "project_id" in body:
-            entry["project_id"] = self._record("projects", body["project_id"])["id"]
-        if "task_id" in body:
-            entry["task_id"] = self._record("tasks", body["task_id"])["id"]
-        if not self.store.task_assignment_for(entry["project_id"], entry["task_id"]):
-            raise _error(422, "Task is not assigned to this project")
-        if "spent_date" in body:
-            entry["spent_date"] = _date(body["spent_date"], "spent_date")
-        if "hours" in body:
-            entry["hours"] = _decimal(body["hours"], "hours")
-        for name in ("notes", "started_time", "ended_time"):
-            if name in body:
-                entry[name] = body[name]
-        if "external_reference" in body:
-            entry["external_reference"] = (
-                self._reference(body["external_reference"]) if body["external_reference"] else None
-            )
-        entry["billable_rate"], entry["cost_rate"] = self.store.entry_rates(entry)
-        self.store.touch(entry)
-        return 200, {}, self.store.time_entry_json(entry)
-
-    def _delete_time_entry(self, request, caller, entry_id):
-        entry = self._visible_line("time_entries", entry_id, caller)
-        if entry["approval_status"] == "approved" and not self.is_admin(caller):
-            raise _error(403, "Only administrators can delete an approved (closed) time entry.")
-        del self.store.time_entries[entry["id"]]
-        self.store.deleted_time_entries.add(entry["id"])
-        return 200, {}, None
-
-    def _delete_reference(self, request, caller, entry_id):
-        entry = self._visible_line("time_entries", entry_id, caller)
-        entry["external_reference"] = None
-        self.store.touch(entry)
-        return 200, {}, None
-
-    def _list_expenses(self, request, caller):
-        records = self._line_filters(request, caller, list(self.store.expenses.values()))
-        return self.paginate(
-            request, self._endpoint(request), "expenses", records, _by_spent_date,
-            self.store.expense_json,
-        )
-
-    def _get_expense(self, request, caller, expense_id):
-        return 200, {}, self.store.expense_json(self._visible_line("expenses", expense_id, caller))
-
-    def _delete_expense(self, request, caller, expense_id):
-        expense = self._visible_line("expenses", expense_id, caller)
-        if expense["approval_status"] == "approved" and not self.is_admin(caller):
-            raise _error(403, "Only administrators can delete an approved expense.")
-        del self.store.expenses[expense["id"]]
-        return 200, {}, None
-
-    def _receipt(self, request, caller, expense_id):
-        self._visible_line("expenses", expense_id, caller)
-        content, content_type = self.store.receipts.get(int(expense_id), (None, None))
-        if content is None:
-            raise _error(404, "Not found")
-        return 200, {"Content-Type": content_type}, content

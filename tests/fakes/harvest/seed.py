@@ -16,13 +16,24 @@ RECEIPT_BYTES = b"%PDF-1.4\n% fake receipt\n1 0 obj << /Type /Catalog >> endobj\
 class Seeding:
     # Set-up -----------------------------------------------------------------------------------
 
-    def add_user(self, first_name, last_name, email, *, admin=False, contractor=False,
-                 cost_rates=(), billable_rates=(), **extra) -> int:
+    def add_user(
+        self,
+        first_name,
+        last_name,
+        email,
+        *,
+        admin=False,
+        contractor=False,
+        cost_rates=(),
+        billable_rates=(),
+        **extra,
+    ) -> int:
         """A user; ``cost_rates``/``billable_rates`` are ``(start date or None, amount)``."""
         with self._lock:
             roles = ("administrator",) if admin else ("member",)
-            user = self.store.add_user(first_name, last_name, email, access_roles=roles,
-                                       is_contractor=contractor, **extra)
+            user = self.store.add_user(
+                first_name, last_name, email, access_roles=roles, is_contractor=contractor, **extra
+            )
             for start, amount in cost_rates:
                 self.store.add_rate("cost", user["id"], Decimal(amount), start)
             for start, amount in billable_rates:
@@ -55,21 +66,41 @@ class Seeding:
 
     # What Harvest users do ---------------------------------------------------------------------
 
-    def log_time(self, user_id, project_id, task_id, spent_date, hours, notes="",
-                 approval="unsubmitted") -> int:
+    def log_time(
+        self, user_id, project_id, task_id, spent_date, hours, notes="", approval="unsubmitted"
+    ) -> int:
         with self._lock:
-            entry = self.store.add_time_entry(user_id, project_id, task_id, spent_date,
-                                              Decimal(str(hours)), notes)
+            entry = self.store.add_time_entry(
+                user_id, project_id, task_id, spent_date, Decimal(str(hours)), notes
+            )
             entry["approval_status"] = approval
             return entry["id"]
 
-    def log_expense(self, user_id, project_id, category_id, spent_date, *, total_cost=None,
-                    units=None, notes="", billable=True, receipt=False,
-                    approval="unsubmitted") -> int:
+    def log_expense(
+        self,
+        user_id,
+        project_id,
+        category_id,
+        spent_date,
+        *,
+        total_cost=None,
+        units=None,
+        notes="",
+        billable=True,
+        receipt=False,
+        approval="unsubmitted",
+    ) -> int:
         with self._lock:
             expense = self.store.add_expense(
-                user_id, project_id, category_id, spent_date, total_cost=total_cost,
-                units=units, notes=notes, billable=billable, approval_status=approval,
+                user_id,
+                project_id,
+                category_id,
+                spent_date,
+                total_cost=total_cost,
+                units=units,
+                notes=notes,
+                billable=billable,
+                approval_status=approval,
             )
             if receipt:
                 expense["receipt"] = {
@@ -126,8 +157,10 @@ class Seeding:
         with self._lock:
             invoice_id = self.store.new_id("invoice")
             invoice = {"id": invoice_id, "number": number or str(invoice_id - 13_149_000)}
-            for records, ids in ((self.store.time_entries, entry_ids),
-                                 (self.store.expenses, expense_ids)):
+            for records, ids in (
+                (self.store.time_entries, entry_ids),
+                (self.store.expenses, expense_ids),
+            ):
                 for record_id in ids:
                     records[record_id]["is_billed"] = True
                     records[record_id]["invoice"] = dict(invoice)
@@ -156,9 +189,13 @@ class Seeding:
         """``n`` entries (one project, two users, one task) spread over ``days`` days."""
         with self._lock:
             client = self.store.add_client(f"Bulk client {len(self.store.clients) + 1}", "EUR")
-            project = self.store.add_project(client["id"], f"Bulk project {client['id']}",
-                                             code=f"BULK-{client['id']}", bill_by="Project",
-                                             hourly_rate=Decimal("150"))
+            project = self.store.add_project(
+                client["id"],
+                f"Bulk project {client['id']}",
+                code=f"BULK-{client['id']}",
+                bill_by="Project",
+                hourly_rate=Decimal("150"),
+            )
             task = self.store.add_task(f"Bulk work {project['id']}")
             self.store.add_task_assignment(project["id"], task["id"])
             users = [
@@ -171,8 +208,11 @@ class Seeding:
             ids = []
             for i in range(n):
                 entry = self.store.add_time_entry(
-                    users[i % 2]["id"], project["id"], task["id"],
-                    spent_from + timedelta(days=i % days), Decimal("1.25") + Decimal(i % 7) / 4,
+                    users[i % 2]["id"],
+                    project["id"],
+                    task["id"],
+                    spent_from + timedelta(days=i % days),
+                    Decimal("1.25") + Decimal(i % 7) / 4,
                     f"Bulk entry {i}",
                 )
                 if approved:
@@ -191,7 +231,10 @@ class Seeding:
             users = {}
             for spec in psa_seed.DEMO_USERS:
                 users[spec["key"]] = self.add_user(
-                    spec["first_name"], spec["last_name"], spec["email"], admin=spec["admin"],
+                    spec["first_name"],
+                    spec["last_name"],
+                    spec["email"],
+                    admin=spec["admin"],
                     contractor=spec["contractor"],
                     cost_rates=psa_seed.cost_rate_history(spec, start),
                     billable_rates=[(None, spec["billable_rate"])],
@@ -199,49 +242,85 @@ class Seeding:
             # The token used by the demo backend belongs to the demo administrator.
             self._pats[self.personal_access_token] = users["alexandra"]
             self.owner = self.store.users[users["alexandra"]]
-            clients = {c["key"]: self.add_client(c["name"], c["currency"])
-                       for c in psa_seed.DEMO_CLIENTS}
+            clients = {
+                c["key"]: self.add_client(c["name"], c["currency"]) for c in psa_seed.DEMO_CLIENTS
+            }
             projects, tasks = {}, {}
             for spec in psa_seed.DEMO_PROJECTS:
                 project_id = self.add_project(
-                    clients[spec["client"]], spec["name"], code=spec["code"],
-                    bill_by=spec["bill_by"], budget_by=spec["budget_by"], budget=spec["budget"],
-                    is_fixed_fee=spec["is_fixed_fee"], fee=spec["fee"],
-                    hourly_rate=spec["hourly_rate"], starts_on=start - timedelta(days=30),
+                    clients[spec["client"]],
+                    spec["name"],
+                    code=spec["code"],
+                    bill_by=spec["bill_by"],
+                    budget_by=spec["budget_by"],
+                    budget=spec["budget"],
+                    is_fixed_fee=spec["is_fixed_fee"],
+                    fee=spec["fee"],
+                    hourly_rate=spec["hourly_rate"],
+                    starts_on=start - timedelta(days=30),
                     ends_on=end + timedelta(days=150),
                 )
                 projects[spec["code"]] = project_id
                 for name, billable, rate in spec["tasks"]:
-                    task_id = next((t["id"] for t in self.store.tasks.values()
-                                    if t["name"] == name), None)
+                    task_id = next(
+                        (t["id"] for t in self.store.tasks.values() if t["name"] == name), None
+                    )
                     if task_id is None:
                         task_id = self.add_task(name, billable_by_default=billable)
                     tasks[(spec["code"], name)] = task_id
                     self.assign_task(project_id, task_id, billable=billable, hourly_rate=rate)
                 for key in spec["users"]:
                     self.assign_user(project_id, users[key])
-            categories = {c["name"]: self.add_expense_category(c["name"], c["unit_name"],
-                                                               c["unit_price"])
-                          for c in psa_seed.EXPENSE_CATEGORIES}
+            categories = {
+                c["name"]: self.add_expense_category(c["name"], c["unit_name"], c["unit_price"])
+                for c in psa_seed.EXPENSE_CATEGORIES
+            }
             entries = psa_seed.demo_time_entries(start, end)
             for spec in entries:
                 spec["id"] = self.log_time(
-                    users[spec["user"]], projects[spec["project"]],
-                    tasks[(spec["project"], spec["task"])], spec["date"], spec["hours"],
-                    spec["notes"], approval=spec["approval"],
+                    users[spec["user"]],
+                    projects[spec["project"]],
+                    tasks[(spec["project"], spec["task"])],
+                    spec["date"],
+                    spec["hours"],
+                    spec["notes"],
+                    approval=spec["approval"],
                 )
             expenses = []
-            for user, code, day, category, amount, billable, notes, receipt in psa_seed.DEMO_EXPENSES:
-                unit_priced = any(c["name"] == category and c["unit_price"] is not None
-                                  for c in psa_seed.EXPENSE_CATEGORIES)
-                expenses.append(self.log_expense(
-                    users[user], projects[code], categories[category], start + timedelta(days=day - 1),
-                    total_cost=None if unit_priced else amount, units=amount if unit_priced else None,
-                    notes=notes, billable=billable, receipt=receipt, approval="approved",
-                ))
+            for (
+                user,
+                code,
+                day,
+                category,
+                amount,
+                billable,
+                notes,
+                receipt,
+            ) in psa_seed.DEMO_EXPENSES:
+                unit_priced = any(
+                    c["name"] == category and c["unit_price"] is not None
+                    for c in psa_seed.EXPENSE_CATEGORIES
+                )
+                expenses.append(
+                    self.log_expense(
+                        users[user],
+                        projects[code],
+                        categories[category],
+                        start + timedelta(days=day - 1),
+                        total_cost=None if unit_priced else amount,
+                        units=amount if unit_priced else None,
+                        notes=notes,
+                        billable=billable,
+                        receipt=receipt,
+                        approval="approved",
+                    )
+                )
             edited = psa_seed.pick(entries, psa_seed.EDITED_AFTER_APPROVAL["key"])["id"]
-            self.edit_entry(edited, hours=psa_seed.EDITED_AFTER_APPROVAL["hours"],
-                            notes=psa_seed.EDITED_AFTER_APPROVAL["notes"])
+            self.edit_entry(
+                edited,
+                hours=psa_seed.EDITED_AFTER_APPROVAL["hours"],
+                notes=psa_seed.EDITED_AFTER_APPROVAL["notes"],
+            )
             deleted = psa_seed.pick(entries, psa_seed.DELETED_AFTER_APPROVAL)["id"]
             self.delete_entry(deleted)
             unapproved = psa_seed.pick(entries, psa_seed.UNAPPROVED_AFTER_APPROVAL)["id"]

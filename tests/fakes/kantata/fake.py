@@ -18,20 +18,30 @@ side-loaded associations (``include=``). Ids are strings. ``page``/``per_page`` 
 import math
 import re
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from tests.fakes.http_fake import FakeHttpServer
 from tests.fakes.psa_switches import PsaSwitches, truncated_json
 
+from .lines import LineRoutes
 from .oauth import OAuthRoutes
 from .routes import ApiRoutes
+from .scenarios import Scenarios
 from .seed import Seeding
 from .store import INCLUDE_ONLY, INCLUDES, KantataStore
 
 API = "/api/v1"
 ID = r"(\d+)"  # an id in a route path; route names show it as {id}
 MAX_PER_PAGE = 200
+REFERENCE_SUBJECTS = {
+    "time_entries": "TimeEntry",
+    "expenses": "Expense",
+    "workspaces": "Workspace",
+    "stories": "Story",
+    "users": "User",
+    "billing_milestones": "BillingMilestone",
+    "participations": "Participation",
+}
 DEFAULT_PER_PAGE = 20
 
 
@@ -48,7 +58,7 @@ class KantataError(Exception):
         self.body = {"errors": [error]}
 
 
-class FakeKantata(ApiRoutes, OAuthRoutes, Seeding):
+class FakeKantata(ApiRoutes, LineRoutes, OAuthRoutes, Seeding, Scenarios):
     """Kantata OX API v1 on 127.0.0.1 with the switches connector tests need."""
 
     token_ttl = None  # seconds; None: tokens never expire (documented). [U] when set
@@ -57,8 +67,14 @@ class FakeKantata(ApiRoutes, OAuthRoutes, Seeding):
     reject_per_page_over_max = False  # True: per_page > 200 answers 400 instead of clamping
     ids_require_include = True  # relation ids only with include=, as documented
 
-    def __init__(self, *, client_id="fake-kantata-client", client_secret="fake-kantata-secret",
-                 api_token="fake-kantata-token", port=0):
+    def __init__(
+        self,
+        *,
+        client_id="fake-kantata-client",
+        client_secret="fake-kantata-secret",
+        api_token="fake-kantata-token",
+        port=0,
+    ):
         self.client_id = client_id
         self.client_secret = client_secret
         self.api_token = api_token
@@ -151,10 +167,7 @@ class FakeKantata(ApiRoutes, OAuthRoutes, Seeding):
 
     def _register_routes(self) -> None:
         for method, path, handler, kind in self.route_table():
-            if kind == "api":
-                pattern = re.compile(rf"{API}{path}(?:\.json)?")
-            else:
-                pattern = re.compile(path)
+            pattern = re.compile(rf"{API}{path}(?:\.json)?" if kind == "api" else path)
             name = f"{method} {path.replace(ID, '{id}')}"
             self._routes.append((name, method, pattern))
             wrap = self._api if kind == "api" else self._plain
@@ -184,7 +197,8 @@ class FakeKantata(ApiRoutes, OAuthRoutes, Seeding):
                         kind = "rate_limit" if status == 429 else "system"
                         text = message or (
                             "Too many requests: retry your request after a small delay."
-                            if status == 429 else f"fake failure (HTTP {status})"
+                            if status == 429
+                            else f"fake failure (HTTP {status})"
                         )
                         raise KantataError(status, text, kind)
                     caller = self._authenticate(request)
@@ -222,8 +236,9 @@ class FakeKantata(ApiRoutes, OAuthRoutes, Seeding):
             self._window = [now, 0]
         self._window[1] += 1
         if self._window[1] > limit:
-            raise KantataError(429, "Too many requests: retry your request after a small delay.",
-                               "rate_limit")
+            raise KantataError(
+                429, "Too many requests: retry your request after a small delay.", "rate_limit"
+            )
 
     def is_admin(self, caller) -> bool:
         membership = self.store.membership_of(caller["id"])
@@ -295,6 +310,20 @@ class FakeKantata(ApiRoutes, OAuthRoutes, Seeding):
                     related = getattr(self.store, key).get(int(related_id)) if related_id else None
                     if related is not None:
                         loaded[str(related["id"])] = self.serialize(key, related, ())
+        subject_type = REFERENCE_SUBJECTS.get(collection)
+        if "external_references" in includes and subject_type:
+            loaded = body.setdefault("external_references", {})
+            for record in chunk:
+                refs = [
+                    r
+                    for r in self.store.external_references.values()
+                    if r["subject_type"] == subject_type and r["subject_id"] == record["id"]
+                ]
+                body[collection][str(record["id"])]["external_reference_ids"] = [
+                    str(r["id"]) for r in refs
+                ]
+                for ref in refs:
+                    loaded[str(ref["id"])] = self.serialize("external_references", ref, ())
         if paged:
             self.switches.run_page_hooks(f"GET {request.path}", page_number)
         return status, body

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode
 
 
 def _oauth_error(status, error, description):
-    from .fake import KantataError  # noqa: PLC0415 - circular: fake imports this mixin
+    from .fake import KantataError
 
     error_object = KantataError(status, description, "oauth")
     error_object.body = {"error": error, "error_description": description}
@@ -37,7 +37,9 @@ class OAuthRoutes:
         if query.get("client_id") != self.client_id:
             raise _oauth_error(400, "invalid_client", "Unknown client_id.")
         if query.get("response_type") != "code" or not query.get("redirect_uri"):
-            raise _oauth_error(400, "invalid_request", "response_type=code and redirect_uri are required.")
+            raise _oauth_error(
+                400, "invalid_request", "response_type=code and redirect_uri are required."
+            )
         redirect_uri = query["redirect_uri"]
         if self.deny_authorization:
             params = {
@@ -46,8 +48,10 @@ class OAuthRoutes:
             }
         else:
             code = f"fake-kantata-code-{uuid.uuid4().hex[:16]}"
-            self._codes[code] = {"redirect_uri": redirect_uri,
-                                 "user_id": self.authorizing_user_id or self.owner}
+            self._codes[code] = {
+                "redirect_uri": redirect_uri,
+                "user_id": self.authorizing_user_id or self.owner,
+            }
             params = {"code": code}
         if "state" in query:
             params["state"] = query["state"]
@@ -59,23 +63,34 @@ class OAuthRoutes:
             form = {k: str(v) for k, v in (json.loads(request.body or b"{}") or {}).items()}
         else:
             form = {k: v[-1] for k, v in parse_qs(request.body.decode()).items()}
-        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+        if (
+            form.get("client_id") != self.client_id
+            or form.get("client_secret") != self.client_secret
+        ):
             raise _oauth_error(401, "invalid_client", "Client authentication failed.")
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
             grant = self._codes.pop(form.get("code", ""), None)
             if grant is None or form.get("redirect_uri") != grant["redirect_uri"]:
-                raise _oauth_error(400, "invalid_grant", "The provided authorization grant is invalid.")
+                raise _oauth_error(
+                    400, "invalid_grant", "The provided authorization grant is invalid."
+                )
             user_id = grant["user_id"]
         elif grant_type == "refresh_token" and self.issue_refresh_tokens:
             user_id = self._refresh_tokens.get(form.get("refresh_token", ""))
             if user_id is None:
                 raise _oauth_error(400, "invalid_grant", "The refresh token is invalid.")
         else:
-            raise _oauth_error(400, "unsupported_grant_type", f"Unsupported grant_type {grant_type!r}.")
+            raise _oauth_error(
+                400, "unsupported_grant_type", f"Unsupported grant_type {grant_type!r}."
+            )
         access_token = f"fake-kantata-access-{uuid.uuid4().hex}"
         expires_at = (self.now() + timedelta(seconds=self.token_ttl)) if self.token_ttl else None
-        self._tokens[access_token] = {"user_id": user_id, "expires_at": expires_at, "revoked": False}
+        self._tokens[access_token] = {
+            "user_id": user_id,
+            "expires_at": expires_at,
+            "revoked": False,
+        }
         answer = {"access_token": access_token, "token_type": "bearer"}
         if self.issue_refresh_tokens:
             refresh_token = f"fake-kantata-refresh-{uuid.uuid4().hex}"

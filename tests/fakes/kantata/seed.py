@@ -6,10 +6,8 @@ or delete approved time as an account administrator; invoice; complete milestone
 goes through the store, so it also lands in the Subscribed Events log.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
-
-from tests.fakes import psa_seed
 
 RECEIPT_BYTES = b"%PDF-1.4\n% fake Kantata receipt\n%%EOF\n"
 
@@ -21,18 +19,29 @@ def _cents(amount) -> int:
 class Seeding:
     # Set-up -----------------------------------------------------------------------------------
 
-    def add_user(self, full_name, email, *, admin=False, cost_rates=None, bill_rate_in_cents=None) -> int:
+    def add_user(
+        self, full_name, email, *, admin=False, cost_rates=None, bill_rate_in_cents=None
+    ) -> int:
         """A user on the account; ``cost_rates`` maps currency -> hourly cost in subunits."""
         with self._lock:
-            user = self.store.add("users", full_name=full_name, email_address=email,
-                                  headline="", photo_path="https://example.com/avatar.png")
+            user = self.store.add(
+                "users",
+                full_name=full_name,
+                email_address=email,
+                headline="",
+                photo_path="https://example.com/avatar.png",
+            )
             cost_rates = cost_rates or {}
             membership = self.store.add(
-                "account_memberships", user_id=user["id"], is_administrator=admin,
-                is_owner=False, is_project_lead=admin,
+                "account_memberships",
+                user_id=user["id"],
+                is_administrator=admin,
+                is_owner=False,
+                is_project_lead=admin,
                 permission="administrator" if admin else "collaborator",
                 cost_rate_in_cents=next(iter(cost_rates.values()), None),
-                bill_rate_in_cents=bill_rate_in_cents, disabled_at=None,
+                bill_rate_in_cents=bill_rate_in_cents,
+                disabled_at=None,
             )
             user["account_membership_id"] = membership["id"]
             for currency, amount in cost_rates.items():
@@ -43,59 +52,112 @@ class Seeding:
         """Set the user's cost rate in ``currency`` (overrides it: future work only)."""
         with self._lock:
             membership = self.store.membership_of(user_id)
-            existing = next((r for r in self.store.cost_rates.values()
-                             if r["account_membership_id"] == membership["id"]
-                             and r["currency"] == currency), None)
+            existing = next(
+                (
+                    r
+                    for r in self.store.cost_rates.values()
+                    if r["account_membership_id"] == membership["id"] and r["currency"] == currency
+                ),
+                None,
+            )
             if existing:
-                self.store.update("cost_rates", existing, amount_in_subunits=int(amount_in_subunits))
+                self.store.update(
+                    "cost_rates", existing, amount_in_subunits=int(amount_in_subunits)
+                )
                 return existing["id"]
-            return self.store.add("cost_rates", account_membership_id=membership["id"],
-                                  currency=currency, amount_in_subunits=int(amount_in_subunits),
-                                  in_use=True)["id"]
+            return self.store.add(
+                "cost_rates",
+                account_membership_id=membership["id"],
+                currency=currency,
+                amount_in_subunits=int(amount_in_subunits),
+                in_use=True,
+            )["id"]
 
-    def add_workspace(self, title, *, currency="USD", require_time_approvals=True,
-                      require_expense_approvals=True, reference=None, **values) -> int:
+    def add_workspace(
+        self,
+        title,
+        *,
+        currency="USD",
+        require_time_approvals=True,
+        require_expense_approvals=True,
+        reference=None,
+        **values,
+    ) -> int:
         """A project; ``reference`` marks it with an external reference (service "odoo")."""
         with self._lock:
-            workspace = self.store.add("workspaces", **{
-                "title": title, "description": "", "account_id": self.store.account_id,
-                "archived": False, "budgeted": False, "price_in_cents": None,
-                "currency": currency, "start_date": None, "due_date": None,
-                "require_time_approvals": require_time_approvals,
-                "require_expense_approvals": require_expense_approvals, **values,
-            })
+            workspace = self.store.add(
+                "workspaces",
+                **{
+                    "title": title,
+                    "description": "",
+                    "account_id": self.store.account_id,
+                    "archived": False,
+                    "budgeted": False,
+                    "price_in_cents": None,
+                    "currency": currency,
+                    "start_date": None,
+                    "due_date": None,
+                    "require_time_approvals": require_time_approvals,
+                    "require_expense_approvals": require_expense_approvals,
+                    **values,
+                },
+            )
             if reference:
-                self._save_reference("Workspace", workspace["id"], {
-                    "service_name": "odoo", "service_model": "sale.order",
-                    "service_model_ref": reference,
-                })
+                self._save_reference(
+                    "Workspace",
+                    workspace["id"],
+                    {
+                        "service_name": "odoo",
+                        "service_model": "sale.order",
+                        "service_model_ref": reference,
+                    },
+                )
             return workspace["id"]
 
     def add_story(self, workspace_id, title, story_type="task", **values) -> int:
         with self._lock:
-            return self.store.add("stories", **{
-                "workspace_id": workspace_id, "title": title, "story_type": story_type,
-                "state": "not started", "billable": True, "start_date": None, "due_date": None,
-                "parent_id": None, "description": "", **values,
-            })["id"]
+            return self.store.add(
+                "stories",
+                **{
+                    "workspace_id": workspace_id,
+                    "title": title,
+                    "story_type": story_type,
+                    "state": "not started",
+                    "billable": True,
+                    "start_date": None,
+                    "due_date": None,
+                    "parent_id": None,
+                    "description": "",
+                    **values,
+                },
+            )["id"]
 
     def add_participant(self, workspace_id, user_id, role="maven") -> int:
         with self._lock:
-            return self.store.add("participations", workspace_id=workspace_id, user_id=user_id,
-                                  role=role)["id"]
+            return self.store.add(
+                "participations", workspace_id=workspace_id, user_id=user_id, role=role
+            )["id"]
 
     def add_expense_category(self, name) -> int:
         with self._lock:
             return self.store.add("expense_categories", name=name, deleted_at=None)["id"]
 
-    def add_billing_milestone(self, workspace_id, title, amount, date_to_invoice, story_id=None,
-                              billing_type="fixed_date") -> int:
+    def add_billing_milestone(
+        self, workspace_id, title, amount, date_to_invoice, story_id=None, billing_type="fixed_date"
+    ) -> int:
         with self._lock:
             currency = self.store.workspaces[workspace_id]["currency"]
-            return self.store.add("billing_milestones", workspace_id=workspace_id, story_id=story_id,
-                                  title=title, amount_in_cents=_cents(amount), currency=currency,
-                                  date_to_invoice=date_to_invoice, billing_type=billing_type,
-                                  invoice_id=None)["id"]
+            return self.store.add(
+                "billing_milestones",
+                workspace_id=workspace_id,
+                story_id=story_id,
+                title=title,
+                amount_in_cents=_cents(amount),
+                currency=currency,
+                date_to_invoice=date_to_invoice,
+                billing_type=billing_type,
+                invoice_id=None,
+            )["id"]
 
     # What Kantata users do ---------------------------------------------------------------------
 
@@ -107,22 +169,51 @@ class Seeding:
         billable = values.pop("billable", None)
         if billable is None:
             billable = story["billable"] if story else True
-        return self.store.add("time_entries", **{
-            "workspace_id": workspace_id, "user_id": user_id, "story_id": None,
-            "date_performed": date_performed, "time_in_minutes": int(minutes),
-            "billable": billable, "notes": "", "taxable": False,
-            "rate_in_cents": membership.get("bill_rate_in_cents") or 0,
-            "cost_rate_in_cents": self.store.cost_rate_for(user_id, workspace["currency"]),
-            "currency": workspace["currency"], "is_invoiced": False, "invoice_id": None,
-            "role_id": None, "active_submission_id": None, "recent_submission_id": None,
-            **values,
-        })
+        return self.store.add(
+            "time_entries",
+            **{
+                "workspace_id": workspace_id,
+                "user_id": user_id,
+                "story_id": None,
+                "date_performed": date_performed,
+                "time_in_minutes": int(minutes),
+                "billable": billable,
+                "notes": "",
+                "taxable": False,
+                "rate_in_cents": membership.get("bill_rate_in_cents") or 0,
+                "cost_rate_in_cents": self.store.cost_rate_for(user_id, workspace["currency"]),
+                "currency": workspace["currency"],
+                "is_invoiced": False,
+                "invoice_id": None,
+                "role_id": None,
+                "active_submission_id": None,
+                "recent_submission_id": None,
+                **values,
+            },
+        )
 
-    def log_time(self, user_id, workspace_id, date_performed, minutes, *, story_id=None, notes="",
-                 billable=None, approved=False) -> int:
+    def log_time(
+        self,
+        user_id,
+        workspace_id,
+        date_performed,
+        minutes,
+        *,
+        story_id=None,
+        notes="",
+        billable=None,
+        approved=False,
+    ) -> int:
         with self._lock:
-            entry = self.add_time_entry(user_id, workspace_id, date_performed, minutes,
-                                        story_id=story_id, notes=notes, billable=billable)
+            entry = self.add_time_entry(
+                user_id,
+                workspace_id,
+                date_performed,
+                minutes,
+                story_id=story_id,
+                notes=notes,
+                billable=billable,
+            )
             if approved:
                 self.approve([entry["id"]])
             return entry["id"]
@@ -142,14 +233,24 @@ class Seeding:
             first = None
             for (workspace_id, user_id, week), entries in sorted(groups.items()):
                 submission = self.store.add(
-                    "timesheet_submissions", workspace_id=workspace_id, user_id=user_id,
-                    status="pending", comment=comment, start_date=week,
-                    end_date=week + timedelta(days=6), title=f"Timesheet {week.isoformat()}",
-                    type="TimesheetSubmission", current_resolution_description=None,
+                    "timesheet_submissions",
+                    workspace_id=workspace_id,
+                    user_id=user_id,
+                    status="pending",
+                    comment=comment,
+                    start_date=week,
+                    end_date=week + timedelta(days=6),
+                    title=f"Timesheet {week.isoformat()}",
+                    type="TimesheetSubmission",
+                    current_resolution_description=None,
                 )
                 for entry in entries:
-                    self.store.update("time_entries", entry, active_submission_id=submission["id"],
-                                      recent_submission_id=submission["id"])
+                    self.store.update(
+                        "time_entries",
+                        entry,
+                        active_submission_id=submission["id"],
+                        recent_submission_id=submission["id"],
+                    )
                 first = first or submission["id"]
             return first
 
@@ -158,8 +259,12 @@ class Seeding:
         with self._lock:
             for submission_id in submission_ids:
                 submission = self.store.timesheet_submissions[submission_id]
-                self.store.update("timesheet_submissions", submission, status=status,
-                                  current_resolution_description=description)
+                self.store.update(
+                    "timesheet_submissions",
+                    submission,
+                    status=status,
+                    current_resolution_description=description,
+                )
                 for entry in list(self.store.time_entries.values()):
                     if entry["active_submission_id"] == submission_id:
                         active = submission_id if status == "approved" else None
@@ -167,7 +272,9 @@ class Seeding:
 
     def approve(self, entry_ids) -> None:
         with self._lock:
-            pending = [i for i in entry_ids if not self.store.time_entries[i]["active_submission_id"]]
+            pending = [
+                i for i in entry_ids if not self.store.time_entries[i]["active_submission_id"]
+            ]
             if pending:
                 self.submit_time(pending)
             submissions = {self.store.time_entries[i]["active_submission_id"] for i in entry_ids}
@@ -177,8 +284,9 @@ class Seeding:
         """Reject the approved timesheets holding these entries (they lose their approval)."""
         with self._lock:
             submissions = {self.store.time_entries[i]["active_submission_id"] for i in entry_ids}
-            self.resolve_submissions(sorted(s for s in submissions if s), "rejected",
-                                     "Reopened after approval")
+            self.resolve_submissions(
+                sorted(s for s in submissions if s), "rejected", "Reopened after approval"
+            )
 
     def edit_entry(self, entry_id, **changes) -> None:
         """Change an entry as an account administrator (allowed on approved time)."""
@@ -194,33 +302,62 @@ class Seeding:
         with self._lock:
             invoice_id = self.store.new_id()
             for entry_id in entry_ids:
-                self.store.update("time_entries", self.store.time_entries[entry_id],
-                                  is_invoiced=True, invoice_id=invoice_id)
+                self.store.update(
+                    "time_entries",
+                    self.store.time_entries[entry_id],
+                    is_invoiced=True,
+                    invoice_id=invoice_id,
+                )
             return invoice_id
 
     def complete_story(self, story_id) -> None:
         with self._lock:
             self.store.update("stories", self.store.stories[story_id], state="completed")
 
-    def log_expense(self, user_id, workspace_id, day, amount, category_id, *, notes="",
-                    billable=True, receipt=False, approved=False) -> int:
+    def log_expense(
+        self,
+        user_id,
+        workspace_id,
+        day,
+        amount,
+        category_id,
+        *,
+        notes="",
+        billable=True,
+        receipt=False,
+        approved=False,
+    ) -> int:
         with self._lock:
             workspace = self.store.workspaces[workspace_id]
             receipt_id = None
             if receipt:
-                attachment = self.store.add("attachments", filename="receipt.pdf",
-                                            filesize=len(RECEIPT_BYTES), url="", previewable=False)
+                attachment = self.store.add(
+                    "attachments",
+                    filename="receipt.pdf",
+                    filesize=len(RECEIPT_BYTES),
+                    url="",
+                    previewable=False,
+                )
                 attachment["url"] = f"{self.url}/receipts/{attachment['id']}"
                 self.store.receipt_bytes[attachment["id"]] = (RECEIPT_BYTES, "application/pdf")
                 receipt_id = attachment["id"]
-            expense = self.store.add("expenses", **{
-                "workspace_id": workspace_id, "user_id": user_id, "story_id": None,
-                "date": day, "notes": notes, "amount_in_cents": _cents(amount),
-                "currency": workspace["currency"], "billable": billable, "is_invoiced": False,
-                "reimbursable": True, "expense_category_id": category_id,
-                "category": self.store.expense_categories[category_id]["name"],
-                "receipt_id": receipt_id, "active_submission_id": None,
-            })
+            expense = self.store.add(
+                "expenses",
+                workspace_id=workspace_id,
+                user_id=user_id,
+                story_id=None,
+                date=day,
+                notes=notes,
+                amount_in_cents=_cents(amount),
+                currency=workspace["currency"],
+                billable=billable,
+                is_invoiced=False,
+                reimbursable=True,
+                expense_category_id=category_id,
+                category=self.store.expense_categories[category_id]["name"],
+                receipt_id=receipt_id,
+                active_submission_id=None,
+            )
             if approved:
                 self.approve_expenses([expense["id"]])
             return expense["id"]
@@ -229,9 +366,13 @@ class Seeding:
         with self._lock:
             for expense_id in expense_ids:
                 expense = self.store.expenses[expense_id]
-                report = self.store.add("expense_report_submissions", status="approved",
-                                        workspace_id=expense["workspace_id"],
-                                        user_id=expense["user_id"], type="ExpenseReportSubmission")
+                report = self.store.add(
+                    "expense_report_submissions",
+                    status="approved",
+                    workspace_id=expense["workspace_id"],
+                    user_id=expense["user_id"],
+                    type="ExpenseReportSubmission",
+                )
                 self.store.update("expenses", expense, active_submission_id=report["id"])
 
     # Reading back (tests) --------------------------------------------------------------------------
@@ -240,108 +381,3 @@ class Seeding:
         with self._lock:
             entry = self.store.time_entries.get(entry_id)
             return entry and self.store.to_json("time_entries", entry)
-
-    # Scenarios ---------------------------------------------------------------------------------
-
-    def seed_bulk(self, n, *, performed_from=date(2026, 10, 1), days=28, approved=True) -> list[int]:
-        """``n`` entries on one workspace without approvals required (hence approved)."""
-        with self._lock:
-            workspace = self.add_workspace(f"Bulk project {len(self.store.workspaces) + 1}",
-                                           currency="EUR", require_time_approvals=not approved)
-            story = self.add_story(workspace, "Bulk work")
-            users = [self.add_user(f"Bulk User {i}", f"bulk{i}.{workspace}@example.com",
-                                   cost_rates={"EUR": 6000}, bill_rate_in_cents=15000)
-                     for i in range(2)]
-            for user in users:
-                self.add_participant(workspace, user)
-            self.store.events_enabled = False  # 5,000 creation events help no test
-            try:
-                return [
-                    self.add_time_entry(users[i % 2], workspace, performed_from + timedelta(days=i % days),
-                                        60 + 15 * (i % 7), story_id=story, notes=f"Bulk entry {i}")["id"]
-                    for i in range(n)
-                ]
-            finally:
-                self.store.events_enabled = True
-
-    def seed_demo(self, today=None) -> dict:
-        """Last month of the demo consultancy (``tests/fakes/psa_seed.py``), with corrections."""
-        with self._lock:
-            start, end = psa_seed.demo_month(today)
-            currencies = {c["key"]: c["currency"] for c in psa_seed.DEMO_CLIENTS}
-            users = {}
-            for spec in psa_seed.DEMO_USERS:
-                rates = {currency: _cents(spec["cost_rates"][-1][1]) for currency in ("EUR", "USD")}
-                users[spec["key"]] = self.add_user(
-                    f"{spec['first_name']} {spec['last_name']}", spec["email"], admin=spec["admin"],
-                    cost_rates=rates, bill_rate_in_cents=_cents(spec["billable_rate"]),
-                )
-            # The demo backend's token belongs to the demo administrator.
-            self._tokens[self.api_token]["user_id"] = users["alexandra"]
-            self.owner = users["alexandra"]
-            projects, stories, milestones = {}, {}, {}
-            for spec in psa_seed.DEMO_PROJECTS:
-                fee = spec["fee"] or (spec["budget"] * 180 if spec["budget_by"] == "project" else None)
-                workspace = self.add_workspace(
-                    spec["name"], currency=currencies[spec["client"]], reference=spec["code"],
-                    budgeted=fee is not None, price_in_cents=_cents(fee) if fee else None,
-                    start_date=start - timedelta(days=30), due_date=end + timedelta(days=150),
-                    description=f"Contract {spec['code']}",
-                )
-                projects[spec["code"]] = workspace
-                for name, billable, _rate in spec["tasks"]:
-                    stories[(spec["code"], name)] = self.add_story(workspace, name, billable=billable)
-                for key in spec["users"]:
-                    self.add_participant(workspace, users[key])
-                for title, day, reached, amount in spec["milestones"]:
-                    due = start + timedelta(days=day - 1)
-                    story = self.add_story(workspace, title, "milestone", due_date=due)
-                    if reached:
-                        self.complete_story(story)
-                    milestones[title] = story
-                    self.add_billing_milestone(workspace, title, amount, due, story,
-                                               "upon_completion")
-            categories = {c["name"]: self.add_expense_category(c["name"])
-                          for c in psa_seed.EXPENSE_CATEGORIES}
-            entries = psa_seed.demo_time_entries(start, end)
-            for spec in entries:
-                spec["id"] = self.add_time_entry(
-                    users[spec["user"]], projects[spec["project"]], spec["date"],
-                    int(spec["hours"] * 60), story_id=stories[(spec["project"], spec["task"])],
-                    notes=spec["notes"],
-                )["id"]
-            self.submit_time([e["id"] for e in entries if e["approval"] != "unsubmitted"])
-            self.approve([e["id"] for e in entries if e["approval"] == "approved"])
-            expenses = []
-            for user, code, day, category, amount, billable, notes, receipt in psa_seed.DEMO_EXPENSES:
-                unit_price = next(c["unit_price"] for c in psa_seed.EXPENSE_CATEGORIES
-                                  if c["name"] == category)
-                total = amount * unit_price if unit_price is not None else amount
-                expenses.append(self.log_expense(
-                    users[user], projects[code], start + timedelta(days=day - 1), total,
-                    categories[category], notes=notes, billable=billable, receipt=receipt,
-                    approved=True,
-                ))
-            edited = psa_seed.pick(entries, psa_seed.EDITED_AFTER_APPROVAL["key"])["id"]
-            self.edit_entry(edited,
-                            time_in_minutes=int(psa_seed.EDITED_AFTER_APPROVAL["hours"] * 60),
-                            notes=psa_seed.EDITED_AFTER_APPROVAL["notes"])
-            deleted = psa_seed.pick(entries, psa_seed.DELETED_AFTER_APPROVAL)["id"]
-            self.delete_entry(deleted)
-            picked = psa_seed.pick(entries, psa_seed.UNAPPROVED_AFTER_APPROVAL)["id"]
-            week = self.store.time_entries[picked]["active_submission_id"]
-            unapproved = [i for i, e in self.store.time_entries.items()
-                          if e["active_submission_id"] == week]
-            self.unapprove([picked])  # the whole weekly timesheet is rejected
-            return {
-                "month": (start, end),
-                "users": users,
-                "projects": projects,
-                "stories": stories,
-                "milestones": milestones,
-                "entries": [e["id"] for e in entries if e["id"] != deleted],
-                "expenses": expenses,
-                "edited_after_approval": edited,
-                "deleted_after_approval": deleted,
-                "unapproved_after_approval": unapproved,
-            }

@@ -17,13 +17,20 @@ EVENT_RETENTION = timedelta(days=9)
 # Relation fields shown only when their association is included: field -> include name.
 INCLUDE_ONLY = {
     "time_entries": {
-        "user_id": "user", "workspace_id": "workspace", "story_id": "story", "role_id": "role",
-        "invoice_id": "invoice", "active_submission_id": "active_submission",
+        "user_id": "user",
+        "workspace_id": "workspace",
+        "story_id": "story",
+        "role_id": "role",
+        "invoice_id": "invoice",
+        "active_submission_id": "active_submission",
         "recent_submission_id": "recent_submission",
     },
     "expenses": {
-        "user_id": "user", "workspace_id": "workspace", "story_id": "story",
-        "expense_category_id": "expense_category", "receipt_id": "receipt",
+        "user_id": "user",
+        "workspace_id": "workspace",
+        "story_id": "story",
+        "expense_category_id": "expense_category",
+        "receipt_id": "receipt",
         "active_submission_id": "active_submission",
     },
     "stories": {"workspace_id": "workspace", "parent_id": "parent"},
@@ -31,7 +38,9 @@ INCLUDE_ONLY = {
     "account_memberships": {"user_id": "user"},
     "users": {"account_membership_id": "account_membership"},
     "timesheet_submissions": {
-        "user_id": "user", "workspace_id": "workspace", "time_entry_ids": "time_entries",
+        "user_id": "user",
+        "workspace_id": "workspace",
+        "time_entry_ids": "time_entries",
     },
     "billing_milestones": {"workspace_id": "workspace", "story_id": "story"},
 }
@@ -39,13 +48,15 @@ INCLUDE_ONLY = {
 # include name -> (top-level key, field holding the related id(s))
 INCLUDES = {
     "time_entries": {
-        "user": ("users", "user_id"), "workspace": ("workspaces", "workspace_id"),
+        "user": ("users", "user_id"),
+        "workspace": ("workspaces", "workspace_id"),
         "story": ("stories", "story_id"),
         "active_submission": ("timesheet_submissions", "active_submission_id"),
         "recent_submission": ("timesheet_submissions", "recent_submission_id"),
     },
     "expenses": {
-        "user": ("users", "user_id"), "workspace": ("workspaces", "workspace_id"),
+        "user": ("users", "user_id"),
+        "workspace": ("workspaces", "workspace_id"),
         "story": ("stories", "story_id"),
         "expense_category": ("expense_categories", "expense_category_id"),
         "receipt": ("attachments", "receipt_id"),
@@ -57,11 +68,13 @@ INCLUDES = {
     "users": {"account_membership": ("account_memberships", "account_membership_id")},
     "cost_rates": {"account_membership": ("account_memberships", "account_membership_id")},
     "timesheet_submissions": {
-        "user": ("users", "user_id"), "workspace": ("workspaces", "workspace_id"),
+        "user": ("users", "user_id"),
+        "workspace": ("workspaces", "workspace_id"),
         "time_entries": ("time_entries", "time_entry_ids"),
     },
     "billing_milestones": {
-        "workspace": ("workspaces", "workspace_id"), "story": ("stories", "story_id"),
+        "workspace": ("workspaces", "workspace_id"),
+        "story": ("stories", "story_id"),
     },
 }
 
@@ -75,10 +88,22 @@ class KantataStore:
     """Every object of one fake Kantata account (collections keyed by integer id)."""
 
     COLLECTIONS = (
-        "users", "account_memberships", "cost_rates", "workspaces", "participations", "stories",
-        "time_entries", "expense_categories", "expenses", "attachments", "billing_milestones",
-        "timesheet_submissions", "expense_report_submissions", "external_references",
-        "subscribed_events", "resolutions",
+        "users",
+        "account_memberships",
+        "cost_rates",
+        "workspaces",
+        "participations",
+        "stories",
+        "time_entries",
+        "expense_categories",
+        "expenses",
+        "attachments",
+        "billing_milestones",
+        "timesheet_submissions",
+        "expense_report_submissions",
+        "external_references",
+        "subscribed_events",
+        "resolutions",
     )
 
     def __init__(self, clock, account_id=4401):
@@ -175,9 +200,7 @@ class KantataStore:
         return membership.get("cost_rate_in_cents")
 
     def membership_of(self, user_id) -> dict | None:
-        return next(
-            (m for m in self.account_memberships.values() if m["user_id"] == user_id), None
-        )
+        return next((m for m in self.account_memberships.values() if m["user_id"] == user_id), None)
 
     # Serialisation ------------------------------------------------------------------------------
 
@@ -206,10 +229,13 @@ class KantataStore:
             out["time_in_minutes"] = record["time_in_minutes"]
         elif collection == "timesheet_submissions":
             out["time_entry_ids"] = [
-                str(e["id"]) for e in self.time_entries.values()
+                str(e["id"])
+                for e in self.time_entries.values()
                 if e.get("active_submission_id") == record["id"]
                 or e.get("recent_submission_id") == record["id"]
             ]
+        elif collection == "external_references":
+            out["subject_id"] = record["subject_id"]  # an integer in this object
         elif collection == "cost_rates":
             out["account_membership_id"] = record["account_membership_id"]  # an integer here
         elif collection == "subscribed_events":
@@ -218,8 +244,12 @@ class KantataStore:
             out["user_id"] = record["user_id"]
             for name in ("previous_payload", "current_payload"):
                 payload = record[name]
-                out[name] = None if payload is None else {
-                    k: self._plain(v) if not k.endswith("_id") or v is None else str(v)
-                    for k, v in payload.items()
-                }
+                out[name] = (
+                    None
+                    if payload is None
+                    else {
+                        k: self._plain(v) if not k.endswith("_id") or v is None else str(v)
+                        for k, v in payload.items()
+                    }
+                )
         return out
