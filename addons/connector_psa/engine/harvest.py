@@ -52,6 +52,18 @@ def http_options(user_agent) -> dict:
     return {"timeout": TIMEOUT, "user_agent": user_agent}
 
 
+def list_accounts(id_http, user_agent) -> list[dict]:
+    """The Harvest (and Forecast) accounts a token can use, from Harvest ID.
+
+    For the Connect flow, before an account is chosen: ``id_http`` is an HttpClient on
+    ``https://id.getharvest.com`` with the token's auth. Returns ``[{id, name, product}]``.
+    """
+    _response, body = request_json(
+        id_http, "GET", "/api/v2/accounts", vendor=VENDOR, headers={"User-Agent": user_agent}
+    )
+    return list((body or {}).get("accounts") or [])
+
+
 class HarvestClient(HarvestProvisioning):
     """One Harvest account, through ``http`` (api.harvestapp.com) and ``id_http`` (Harvest ID)."""
 
@@ -178,19 +190,21 @@ class HarvestClient(HarvestProvisioning):
 
     def accounts(self) -> list[dict]:
         """Accounts the token can use (Harvest ID, needs ``id_http``): [{id, name, product}]."""
-        if self.id_http is None:
-            return []
-        _response, body = request_json(
-            self.id_http,
-            "GET",
-            "/api/v2/accounts",
-            vendor=VENDOR,
-            headers={"User-Agent": self.user_agent},
-        )
-        return list((body or {}).get("accounts") or [])
+        return list_accounts(self.id_http, self.user_agent) if self.id_http is not None else []
 
     def test_connection(self) -> ConnectionInfo:
-        user = self.me()
+        try:
+            user = self.me()
+        except AuthError as exc:
+            accounts = self.accounts() if exc.http_status == 403 else []
+            if not accounts:
+                raise
+            offered = ", ".join(f"{a.get('id')} ({a.get('name')})" for a in accounts)
+            raise AuthError(
+                f"Harvest refused account {self.account_id} for this token; it can use: "
+                f"{offered}. Set one of them on the backend.",
+                http_status=403,
+            ) from exc
         company = self.company()
         problems = []
         account_name = company.get("name") if company else None

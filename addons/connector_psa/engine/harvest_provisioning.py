@@ -28,6 +28,10 @@ class HarvestProvisioning:
         params = _filters(updated_since=updated_since, is_active=is_active)
         return self._pages("/v2/clients", "clients", params, resume, normalize_client)
 
+    def get_client(self, client_id) -> PsaClient | None:
+        body = self._get_or_none(f"/v2/clients/{client_id}")
+        return body and normalize_client(body)
+
     def find_client(self, name) -> PsaClient | None:
         wanted = (name or "").strip().lower()
         for page in self.list_clients():
@@ -132,6 +136,10 @@ class HarvestProvisioning:
     def list_tasks(self, *, updated_since=None, is_active=None, resume=None):
         params = _filters(updated_since=updated_since, is_active=is_active)
         return self._pages("/v2/tasks", "tasks", params, resume, normalize_task)
+
+    def get_task(self, task_id):
+        body = self._get_or_none(f"/v2/tasks/{task_id}")
+        return body and normalize_task(body)
 
     def find_task(self, name):
         wanted = (name or "").strip().lower()

@@ -111,9 +111,9 @@ class KantataClient(KantataProjects):
         rows = env.rows(key)
         return normalize(rows[0], env) if rows else None
 
-    def _write(self, method, path, key, singular, values, normalize):
+    def _write(self, method, path, key, singular, values, normalize, include="external_references"):
         _response, env = self._call(
-            method, path, json={singular: values}, params={"include": "external_references"}
+            method, path, json={singular: values}, params={"include": include}
         )
         rows = env.rows(key)
         if not rows:
@@ -380,6 +380,7 @@ class KantataClient(KantataProjects):
         may be missing, re-list a window instead. Duplicates within a run are dropped. Raises
         ``EventFeedForbidden`` when the user is not an Account Administrator.
         """
+        since = parse_datetime(since)  # naive UTC, like the clock
         horizon = self.clock() - EVENT_RETENTION + EVENT_MARGIN
         gap = since is None or since < horizon
         seen = set()

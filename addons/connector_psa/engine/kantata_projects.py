@@ -190,6 +190,7 @@ class KantataProjects:
                 "participation",
                 {"workspace_id": int(project_id), "user_id": int(user_id), "role": role},
                 lambda row, env: normalize_participation(row, env, project_id),
+                include="user,workspace",
             ), True
         except BusinessError:
             found = find()  # a retried request already added them

@@ -106,9 +106,7 @@ class HarvestStore(StoreViews):
         if start_date is None:
             rates.clear()
         else:
-            rates[:] = [
-                r for r in rates if r["start_date"] is not None and r["start_date"] < start_date
-            ]
+            rates[:] = [r for r in rates if r["start_date"] is None or r["start_date"] < start_date]
         rate = self._stamped(
             {"id": self.new_id("rate"), "amount": Decimal(amount), "start_date": start_date}
         )
@@ -228,7 +226,7 @@ class HarvestStore(StoreViews):
                 "id": self.new_id("expense_category"),
                 "name": name,
                 "unit_name": unit_name,
-                "unit_price": unit_price,
+                "unit_price": None if unit_price is None else Decimal(str(unit_price)),
                 "is_active": True,
             }
         )
@@ -303,7 +301,7 @@ class HarvestStore(StoreViews):
         units = values.pop("units", None)
         total_cost = values.pop("total_cost", None)
         if category["unit_price"] is not None and units is not None:
-            total_cost = (Decimal(units) * category["unit_price"]).quantize(Decimal("0.01"))
+            total_cost = (Decimal(str(units)) * category["unit_price"]).quantize(Decimal("0.01"))
         expense = self._stamped(
             {
                 "id": self.new_id("expense"),
@@ -311,8 +309,8 @@ class HarvestStore(StoreViews):
                 "user_id": user_id,
                 "project_id": project_id,
                 "expense_category_id": category_id,
-                "units": Decimal(units) if units is not None else Decimal(1),
-                "total_cost": Decimal(total_cost),
+                "units": Decimal(str(units)) if units is not None else Decimal(1),
+                "total_cost": Decimal(str(total_cost)),
                 "notes": "",
                 "billable": True,
                 "approval_status": "unsubmitted",
