@@ -95,6 +95,8 @@ class HarvestClient(HarvestProvisioning):
         return {"Harvest-Account-Id": self.account_id, "User-Agent": self.user_agent}
 
     def _json(self, method, path, *, params=None, json=None, expected=None, idempotent=None):
+        if idempotent is None and method == "PATCH":
+            idempotent = True  # our PATCHes set values: sending one twice is harmless
         _response, body = request_json(
             self.http,
             method,

@@ -82,7 +82,9 @@ class KantataClient(KantataProjects):
 
     # Transport --------------------------------------------------------------------------------
 
-    def _call(self, method, path, *, params=None, json=None, expected=(200, 201, 204)):
+    def _call(
+        self, method, path, *, params=None, json=None, expected=(200, 201, 204), idempotent=None
+    ):
         response, body = request_json(
             self.http,
             method,
@@ -91,6 +93,7 @@ class KantataClient(KantataProjects):
             params=params,
             json=json,
             expected={*expected, 429},
+            idempotent=idempotent,
         )
         if response.status_code == 429:
             # No Retry-After from Kantata: back off past a window through the queue rather

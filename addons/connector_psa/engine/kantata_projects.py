@@ -248,8 +248,12 @@ class KantataProjects:
                 "external_status": external_status,
             }
         )
+        # create_or_update is an upsert: safe to resend after a lost answer.
         _response, env = self._call(
-            "POST", "/external_references/create_or_update", json={"external_reference": values}
+            "POST",
+            "/external_references/create_or_update",
+            json={"external_reference": values},
+            idempotent=True,
         )
         rows = env.rows("external_references")
         return rows[0] if rows else {}
