@@ -278,9 +278,11 @@ def test_edits_after_approval_and_the_mark_back_echo(harvest, build, demo):
     harvest.clock.advance(minutes=5)
     marked = client.mark_time_entry(
         demo["entries"][0],
-        reference="odoo-aal-91",
-        permalink="https://odoo.example.com/odoo/action-x/91",
+        "odoo-aal-91",
+        link="https://odoo.example.com/odoo/action-x/91",
+        group="INV/2026/0007",
     )
+    assert marked.raw["external_reference"]["group_id"] == "INV/2026/0007"
     assert marked.external_reference == "odoo-aal-91" and marked.updated_at > before.updated_at
     assert marked.fingerprint == before.fingerprint, "our own mark-back is not a change of work"
     assert [e.remote_id for e in client.time_entries_by_reference("odoo-aal-91")] == [
@@ -293,7 +295,7 @@ def test_edits_after_approval_and_the_mark_back_echo(harvest, build, demo):
     assert client.get_time_entry(demo["entries"][0]).external_reference is None
     member = build(harvest.add_token("ben", demo["users"]["benedict"]))
     with pytest.raises(AuthError, match="HTTP 403"):  # his own entry, but approved: locked
-        member.mark_time_entry(demo["edited_after_approval"], reference="x")
+        member.mark_time_entry(demo["edited_after_approval"], "x")
 
 
 # Provisioning, people, expenses -----------------------------------------------------------------------

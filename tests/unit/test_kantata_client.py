@@ -341,11 +341,13 @@ def test_marking_billed_entries_with_external_references(kantata, build, demo):
         message="Billed in Odoo",
         link="https://odoo.example.com/odoo/invoices/7",
     )
-    again = client.mark_time_entry(entry_id, "INV/2026/0007", message="Paid")
+    again = client.mark_time_entry(entry_id, "INV/2026/0007", message="Paid", group="paid")
     assert first["id"] == again["id"], "create_or_update: safe to repeat"
     after = client.get_time_entry(entry_id)
     assert after.external_reference == "INV/2026/0007" and after.fingerprint == before.fingerprint
-    assert client.reference_of("TimeEntry", entry_id)["external_message"] == "Paid"
+    reference = client.reference_of("TimeEntry", entry_id)
+    assert (reference["external_message"], reference["external_status"]) == ("Paid", "paid")
+    assert reference["external_link"] == "https://odoo.example.com/odoo/invoices/7", "kept"
 
 
 # Failures -------------------------------------------------------------------------------------------

@@ -335,20 +335,21 @@ class HarvestClient(HarvestProvisioning):
         """
         return {str(i) for i in entry_ids if self._get_or_none(f"/v2/time_entries/{i}") is None}
 
-    def mark_time_entry(
-        self, entry_id, *, reference, permalink=None, group_id=None
-    ) -> PsaTimeEntry:
-        """Write ``external_reference`` on the entry (e.g. the Odoo invoice line that billed it).
+    def mark_time_entry(self, entry_id, reference, *, link=None, group=None, message=None):
+        """Write ``external_reference`` on the entry (e.g. the Odoo line or invoice that billed
+        it): ``reference`` is its id, ``link`` its permalink, ``group`` its group id (e.g. the
+        invoice number). ``message`` is accepted for symmetry with Kantata; Harvest has no field
+        for it. Returns the updated entry.
 
-        Harvest administrators can do so on approved and invoiced entries; it updates the
-        entry's ``updated_at`` (compare ``fingerprint`` to tell this echo from a real change).
+        Harvest administrators can do so on approved and invoiced entries; it moves the entry's
+        ``updated_at`` (compare ``fingerprint`` to tell this echo from a real change).
         """
         reference_body = _compact(
             {
                 "id": str(reference),
-                "group_id": group_id,
+                "group_id": None if group is None else str(group),
                 "account_id": self.account_id,
-                "permalink": permalink,
+                "permalink": link,
             }
         )
         body = self._json(

@@ -258,11 +258,28 @@ class KantataProjects:
         rows = env.rows("external_references")
         return rows[0] if rows else {}
 
-    def mark_time_entry(self, entry_id, reference, **values) -> dict:
-        return self.mark("TimeEntry", entry_id, reference, **values)
+    def mark_time_entry(self, entry_id, reference, *, link=None, group=None, message=None):
+        """Mark a time entry with the connector's reference (same arguments as Harvest's;
+        ``group`` goes to ``external_status``). The entry itself does not change: returns the
+        external reference object."""
+        return self.mark(
+            "TimeEntry",
+            entry_id,
+            reference,
+            link=link,
+            message=message,
+            external_status=None if group is None else str(group),
+        )
 
-    def mark_expense(self, expense_id, reference, **values) -> dict:
-        return self.mark("Expense", expense_id, reference, **values)
+    def mark_expense(self, expense_id, reference, *, link=None, group=None, message=None):
+        return self.mark(
+            "Expense",
+            expense_id,
+            reference,
+            link=link,
+            message=message,
+            external_status=None if group is None else str(group),
+        )
 
     def reference_of(self, subject_type, subject_id) -> dict | None:
         params = {
