@@ -19,8 +19,9 @@ endif
 ifneq ($(VERBOSE),)
 DEMO_ARGS += --verbose
 endif
-# make test JOBS=1: one Odoo test process (default: 2, each on its own copy of the test database)
-TEST_ARGS := $(if $(JOBS),--jobs $(JOBS))
+# make test JOBS=1: one Odoo test process (default: 2, each on its own copy of the test database);
+# INTEGRATION=serial: the integration tests after the Odoo tests instead of at the same time
+TEST_ARGS := $(if $(JOBS),--jobs $(JOBS)) $(if $(INTEGRATION),--integration $(INTEGRATION))
 
 .PHONY: demo test stop bench lint format install dev
 

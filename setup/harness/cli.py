@@ -107,7 +107,7 @@ def cmd_dev(opts):
         args = plain_pytest_args(*opts.pytest_args)
     else:
         args = odoo_pytest_args(config_path, opts.database, opts.pytest_args)
-    run = PytestRun("dev", args, env)
+    run = PytestRun("dev", args, env, prefix="")
     say(f"pytest {' '.join(args)}", "dev")
     with Step("tests", "dev", status=run.progress, announce=False):
         run.start()
@@ -134,8 +134,9 @@ def build_parser():
     test.add_argument(
         "--integration",
         choices=["serial", "alongside"],
-        default=os.environ.get("SUITE_INTEGRATION", "serial"),
-        help="run the integration tests after the Odoo tests (serial) or at the same time",
+        default=os.environ.get("SUITE_INTEGRATION", "alongside"),
+        help="run the integration tests at the same time as the Odoo tests (default), or after "
+        "them (serial: their timings undisturbed by the Odoo tests)",
     )
     bench = sub.add_parser("bench", help="the benchmarks (what make bench runs)")
     bench.add_argument("pytest_args", nargs="*")

@@ -114,10 +114,14 @@ def write_odoo_config(cluster, name, include_tests, extra=None):
     return path
 
 
-def filestore(config_path, dbname):
+def data_dir(config_path):
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(config_path)
-    return os.path.join(parser["options"]["data_dir"], "filestore", dbname)
+    return parser["options"]["data_dir"]
+
+
+def filestore(config_path, dbname):
+    return os.path.join(data_dir(config_path), "filestore", dbname)
 
 
 def odoo_command(config_path, *args):

@@ -42,8 +42,9 @@ class PytestRun:
     """One pytest process: its output relayed with a label, its progress counted from the
     ``-q`` progress marks, its counts read from the closing line."""
 
-    def __init__(self, label, args, env, log_path=None, junit_path=None):
+    def __init__(self, label, args, env, log_path=None, junit_path=None, prefix=None):
         self.label = label
+        self.prefix = label if prefix is None else prefix
         self.junit_path = Path(junit_path) if junit_path else None
         argv = [sys.executable, "-m", "pytest", *args]
         if self.junit_path:
@@ -57,7 +58,7 @@ class PytestRun:
         self.status = None
 
     def _line(self, line):
-        relay(line, self.label)
+        relay(line, self.prefix)
         if match := PROGRESS.match(line.strip()):
             self.done_marks += len(match["marks"])
             self.failing_marks += sum(match["marks"].count(c) for c in FAILING_MARKS)

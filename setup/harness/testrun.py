@@ -18,6 +18,7 @@ from .errors import HarnessError
 from .odoo import (
     HOW_TO_GET_ODOO,
     create_database,
+    data_dir,
     ensure_encryption_key,
     filestore,
     odoo_status,
@@ -76,6 +77,7 @@ class TestRun:
         self.cluster = None
         self.dbname = f"suite_test_{os.getpid()}"
         self.databases = []
+        self.config = None
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -156,7 +158,12 @@ class TestRun:
                 self.record("unit tests", unit.elapsed(), unit)
         finally:
             with stopping():
+                started = time.monotonic()
                 self.cleanup()
+                if self.cluster:
+                    self.record(
+                        "clean-up", time.monotonic() - started, "cluster and filestores removed"
+                    )
         self.table.print(time.monotonic() - self.started)
         plain()
         if self.failures:
@@ -266,6 +273,11 @@ class TestRun:
             for dbname in self.databases:
                 run_quiet(["dropdb", "--if-exists", "--force", dbname], env=self.env, check=False)
         self.cluster.stop()
+        if self.config:
+            # This run's filestores (its databases and those of the integration tests) and
+            # configuration; the logs stay in .cache/logs.
+            shutil.rmtree(data_dir(self.config), ignore_errors=True)
+            self.config.unlink(missing_ok=True)
 
 
 def cmd_test(opts):

@@ -1,7 +1,10 @@
 """The harness's own logic (setup/harness/): reading pytest's and Odoo's output, balancing the
 Odoo test processes, the OCA requirements, the phase table. No Odoo, no database."""
 
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -136,3 +139,45 @@ def test_phase_table_shows_each_phase_its_time_and_failures():
     assert "unit tests" in lines[2] and "14.8 s" in lines[2] and "430 passed" in lines[2]
     assert "3 min 05 s" in lines[3] and "FAILED: 1 failed" in lines[3]
     assert lines[-1].startswith("total") and "3 min 50 s" in lines[-1]
+
+
+IGNORES_SIGTERM = (
+    "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print('ready', flush=True); time.sleep(60)"
+)
+
+
+def _started(code):
+    from harness.processes import Child
+
+    child = Child("probe", [sys.executable, "-c", code], on_line=lambda line: None)
+    child.keep_lines = True
+    child.start()
+    deadline = time.monotonic() + 10
+    while not child.lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return child
+
+
+def test_stop_ends_a_child_with_sigterm_and_keeps_its_output_out_of_the_terminal():
+    child = _started("import time; print('ready', flush=True); time.sleep(60)")
+    assert child.stop(grace=5) == "stopped"
+    assert child.poll() == -signal.SIGTERM
+    assert child.relaying is False, "a stopping child's last words go to its log only"
+
+
+def test_stop_kills_a_child_that_ignores_sigterm_after_the_grace_period():
+    child = _started(IGNORES_SIGTERM)
+    started = time.monotonic()
+    how = child.stop(grace=1)
+    assert how.startswith("killed"), how
+    assert child.poll() == -signal.SIGKILL
+    assert 1 <= time.monotonic() - started < 8, "SIGKILL follows the grace period"
+
+
+def test_children_run_in_their_own_session_so_ctrl_c_reaches_the_harness_only():
+    child = _started("import time; print('ready', flush=True); time.sleep(60)")
+    try:
+        assert os.getsid(child.pid) == child.pid != os.getsid(0)
+    finally:
+        child.stop(grace=5)
