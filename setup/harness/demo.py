@@ -307,7 +307,8 @@ class Demo:
         if note:
             say(f"  PostgreSQL cluster {note} in {duration(time.monotonic() - started)}", PREFIX)
         shutil.rmtree(RUN_DIR, ignore_errors=True)
-        say(f"demo stopped after {duration(time.monotonic() - self.started)}", PREFIX)
+        if self.server or note:
+            say(f"demo stopped after {duration(time.monotonic() - self.started)}", PREFIX)
 
 
 def _answers(url):

@@ -15,9 +15,9 @@ from .paths import CACHE, LOG_DIR, ODOO_CONFIG_TEMPLATE, ROOT, SUITE_ADDONS_DIR,
 from .processes import Child
 
 HOW_TO_GET_ODOO = (
-    "Install Odoo 18.0 Community so that this python3 imports it: its source (branch 18.0 of "
-    "github.com/odoo/odoo) with its requirements.txt installed and the checkout on sys.path "
-    "(a .pth file in site-packages), or use the Docker path (docker compose up). "
+    "Install Odoo 18.0 Community so that this python3 imports it: Odoo's source (branch 18.0 "
+    "of the odoo/odoo repository) with its requirements.txt installed and the checkout on "
+    "sys.path (a .pth file in site-packages), or use the Docker path (docker compose up). "
     "See README.md, Prerequisites."
 )
 

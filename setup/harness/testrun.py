@@ -183,9 +183,12 @@ class TestRun:
         self.env.update(self.cluster.env())
         ensure_encryption_key(self.env)
         # list_db: the integration test of a server with several databases lists them.
+        # Named after this run: two runs in one checkout must not share a configuration (ports)
+        # or a filestore.
         config = write_odoo_config(
-            self.cluster, "test", include_tests=True, extra={"list_db": True}
+            self.cluster, self.cluster.name, include_tests=True, extra={"list_db": True}
         )
+        self.config = config
         self.databases.append(self.dbname)
         shutil.rmtree(filestore(config, self.dbname), ignore_errors=True)
         started = time.monotonic()

@@ -181,3 +181,25 @@ def test_children_run_in_their_own_session_so_ctrl_c_reaches_the_harness_only():
         assert os.getsid(child.pid) == child.pid != os.getsid(0)
     finally:
         child.stop(grace=5)
+
+
+def test_missing_prerequisites_are_all_named_with_how_to_get_them(monkeypatch):
+    monkeypatch.setattr(prereqs, "odoo_status", lambda: (False, "'import odoo' fails"))
+    monkeypatch.setattr(prereqs, "postgresql_status", lambda: (False, "initdb not found. apt"))
+    monkeypatch.setattr(prereqs, "chromium_status", lambda: (False, prereqs.HOW_TO_GET_CHROMIUM))
+    with pytest.raises(prereqs.HarnessError) as error:
+        prereqs.check_prerequisites("demo", odoo=True, postgresql=True, chromium=True)
+    message = str(error.value)
+    assert "Odoo 18.0: 'import odoo' fails" in message
+    assert "branch 18.0" in message and "docker compose up" in message, "how to get Odoo"
+    assert "PostgreSQL: initdb not found" in message
+    assert "apt-get install chromium" in message
+
+
+def test_prerequisites_found_are_reported_on_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(prereqs, "odoo_status", lambda: (True, "Odoo 18 at /opt/odoo18/odoo"))
+    monkeypatch.setattr(prereqs, "postgresql_status", lambda: (True, "PostgreSQL 15.18"))
+    prereqs.check_prerequisites("test", odoo=True, postgresql=True)
+    out = capsys.readouterr().out
+    assert "[test] prerequisites: Python" in out
+    assert "Odoo 18 at /opt/odoo18/odoo; PostgreSQL 15.18" in out
