@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import shutil
 import sys
 import time
 
@@ -10,6 +11,7 @@ from .demo import cmd_demo, cmd_stop
 from .errors import HarnessError
 from .odoo import (
     create_database,
+    data_dir,
     ensure_encryption_key,
     install_addons,
     require_odoo,
@@ -39,16 +41,17 @@ def cmd_bench(opts):
     CACHE.mkdir(exist_ok=True)
     cluster = Cluster(f"bench-{os.getpid()}", durable=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    table, failed = PhaseTable(), []
+    table, failed, config = PhaseTable(), [], None
     try:
         with Step("PostgreSQL cluster", "bench") as step:
             step.note = cluster.start()
         table.add("PostgreSQL cluster", step.elapsed, "throwaway, fsync on")
         env.update(cluster.env())
         ensure_encryption_key(env)
-        env["SUITE_ODOO_CONFIG"] = str(
-            write_odoo_config(cluster, "bench", include_tests=True, extra={"list_db": True})
+        config = write_odoo_config(
+            cluster, cluster.name, include_tests=True, extra={"list_db": True}
         )
+        env["SUITE_ODOO_CONFIG"] = str(config)
         if opts.pytest_args:
             phases = [("benchmarks", list(opts.pytest_args))]
         else:
@@ -69,6 +72,9 @@ def cmd_bench(opts):
     finally:
         with stopping():
             cluster.stop()
+            if config:
+                shutil.rmtree(data_dir(config), ignore_errors=True)
+                config.unlink(missing_ok=True)
     table.print(time.monotonic() - started)
     plain("FAILED: " + ", ".join(failed) if failed else "ALL BENCHMARKS PASSED")
     return 1 if failed else 0

@@ -64,7 +64,7 @@ def _hash_master_password(password):
         from passlib.context import CryptContext
     except ImportError:
         return password
-    return CryptContext(schemes=["pbkdf2_sha512"]).hash(password)
+    return CryptContext(schemes=["pbkdf2_sha512"], pbkdf2_sha512__rounds=600_000).hash(password)
 
 
 def _port_free(host, port):
@@ -407,4 +407,14 @@ def cmd_stop(opts):
         note = Cluster(name).stop()
         if note:
             say(note, "stop")
+    # Configuration files and filestores of make test / make bench runs that ended abruptly.
+    leftovers = list(CACHE.glob("odoo-*-*.conf")) + list(CACHE.glob("filestore-*-*"))
+    for path in sorted(leftovers) if CACHE.exists() else []:
+        owner = re.search(r"-(?:test|bench)-(\d+)", path.name)
+        if owner and not pid_alive(int(owner.group(1))):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
+            say(f"{path.relative_to(ROOT)}: removed (its run ended)", "stop")
     return 0

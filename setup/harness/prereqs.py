@@ -167,7 +167,7 @@ def install(prefix="install", only_if_needed=False):
         return
     had_odoo, _ = odoo_status()
     tolerate = only_if_needed  # make demo/test go on with what is installed; make install fails
-    with Step("Python requirements (pip, Odoo 18's pins as constraints)", prefix):
+    with Step("Python requirements (pip, Odoo 18's pins kept)", prefix, short="requirements"):
         ok = _pip(
             ["-r", REQUIREMENTS, "-r", REQUIREMENTS_TEST, "-c", CONSTRAINTS], prefix, tolerate
         )
@@ -179,7 +179,9 @@ def install(prefix="install", only_if_needed=False):
     addons = oca_addons()
     if addons:
         with Step(
-            "OCA addons (pip --no-deps: no registry has the 'odoo' they require)", prefix
+            "OCA addons (pip --no-deps: no registry has the 'odoo' they require)",
+            prefix,
+            short="OCA addons",
         ) as step:
             ok = _pip(["--no-deps", "-r", REQUIREMENTS_OCA], prefix, tolerate) and ok
             if had_odoo:

@@ -1,6 +1,7 @@
 """The harness's own logic (setup/harness/): reading pytest's and Odoo's output, balancing the
 Odoo test processes, the OCA requirements, the phase table. No Odoo, no database."""
 
+import json
 import os
 import signal
 import sys
@@ -203,3 +204,11 @@ def test_prerequisites_found_are_reported_on_one_line(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "[test] prerequisites: Python" in out
     assert "Odoo 18 at /opt/odoo18/odoo; PostgreSQL 15.18" in out
+
+
+def test_measured_durations_move_half_way_so_one_loaded_run_does_not_rule(tmp_path, monkeypatch):
+    measured = tmp_path / "test-durations.json"
+    monkeypatch.setattr(pytest_runs, "MEASURED_DURATIONS", measured)
+    pytest_runs.save_durations({"a.py": 100.0})
+    pytest_runs.save_durations({"a.py": 300.0, "b.py": 10.0})
+    assert json.loads(measured.read_text()) == {"a.py": 200.0, "b.py": 10.0}
