@@ -66,6 +66,7 @@ def cmd_bench(opts):
                 finally:
                     run.stop()
                 step.note = describe_counts(run.counts)
+                step.failed = not run.ok()
             table.add(name, step.elapsed, describe_counts(run.counts), run.ok())
             if not run.ok():
                 failed.append(name)
