@@ -136,7 +136,8 @@ class TestRun:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         odoo_ok, odoo_reason = odoo_status()
         with Step("prerequisites", PREFIX, announce=False) as step:
-            check_prerequisites(PREFIX, odoo=False, postgresql=odoo_ok, chromium=odoo_ok)
+            # Without Odoo, the unit tests still run (and PostgreSQL and Chromium are not needed).
+            check_prerequisites(PREFIX, odoo=odoo_ok, postgresql=odoo_ok, chromium=odoo_ok)
             install(PREFIX, only_if_needed=True)
         self.record("prerequisites, requirements", step.elapsed, "ok")
         if not odoo_ok:
@@ -227,11 +228,11 @@ class TestRun:
         self.env["SUITE_ODOO_CONFIG"] = str(config)
         odoo_runs, junits = [], []
         for index, ((paths, seconds), dbname) in enumerate(zip(groups, databases, strict=True), 1):
-            junit = LOG_DIR / f"junit-odoo-{index}.xml"
+            junit = LOG_DIR / f"junit-{self.cluster.name}-{index}.xml"
             junit.unlink(missing_ok=True)
             junits.append(junit)
             label = f"odoo {index}/{len(groups)}"
-            say(f"{label}: {len(paths)} test files, about {duration(seconds)} by past runs", PREFIX)
+            say(f"{label}: {len(paths)} test files, estimated {duration(seconds)}", PREFIX)
             odoo_runs.append(
                 self.start_pytest(label, odoo_pytest_args(config, dbname, paths), junit)
             )
@@ -254,6 +255,8 @@ class TestRun:
         for run in odoo_runs:
             self.table.add(f"  {run.label}", run.elapsed(), describe_counts(run.counts), run.ok())
         save_durations(junit_durations(junits))
+        for junit in junits:
+            junit.unlink(missing_ok=True)
         if integration is None:
             integration = self.start_pytest("integration", plain_pytest_args("tests/integration"))
             self.wait_all([integration], "integration tests")
