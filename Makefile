@@ -20,7 +20,8 @@ ifneq ($(VERBOSE),)
 DEMO_ARGS += --verbose
 endif
 # make test JOBS=1: one Odoo test process (default: 2, each on its own copy of the test database);
-# INTEGRATION=serial: the integration tests after the Odoo tests instead of at the same time
+# INTEGRATION=alongside: the integration tests at the same time as the Odoo tests (the default,
+# auto, does so with 4 cores or more; on 2 cores their overlap and timing assertions fail)
 TEST_ARGS := $(if $(JOBS),--jobs $(JOBS)) $(if $(INTEGRATION),--integration $(INTEGRATION))
 
 .PHONY: demo test stop bench lint format install dev

@@ -140,10 +140,10 @@ def build_parser():
     )
     test.add_argument(
         "--integration",
-        choices=["serial", "alongside"],
-        default=os.environ.get("SUITE_INTEGRATION", "alongside"),
-        help="run the integration tests at the same time as the Odoo tests (default), or after "
-        "them (serial: their timings undisturbed by the Odoo tests)",
+        choices=["auto", "serial", "alongside"],
+        default=os.environ.get("SUITE_INTEGRATION", "auto"),
+        help="run the integration tests after the Odoo tests (serial), or at the same time "
+        "(alongside); auto: alongside with 4 cores or more, else serial",
     )
     bench = sub.add_parser("bench", help="the benchmarks (what make bench runs)")
     bench.add_argument("pytest_args", nargs="*")

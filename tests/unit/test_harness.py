@@ -212,3 +212,12 @@ def test_measured_durations_move_half_way_so_one_loaded_run_does_not_rule(tmp_pa
     pytest_runs.save_durations({"a.py": 100.0})
     pytest_runs.save_durations({"a.py": 300.0, "b.py": 10.0})
     assert json.loads(measured.read_text()) == {"a.py": 200.0, "b.py": 10.0}
+
+
+def test_integration_tests_run_alongside_only_with_spare_cores():
+    from harness.testrun import integration_alongside
+
+    assert integration_alongside("auto", cores=2) is False, "2 cores: after the Odoo tests"
+    assert integration_alongside("auto", cores=8) is True
+    assert integration_alongside("alongside", cores=2) is True, "forced"
+    assert integration_alongside("serial", cores=8) is False, "forced"
