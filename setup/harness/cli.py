@@ -180,7 +180,12 @@ COMMANDS = {
 
 
 def main(argv=None):
-    opts = build_parser().parse_args(argv)
+    # Options the harness does not know (-k, -x, --lf...) go to pytest for dev and bench.
+    opts, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        if opts.command not in ("dev", "bench"):
+            build_parser().error(f"unrecognized arguments: {' '.join(unknown)}")
+        opts.pytest_args = [*opts.pytest_args, *unknown]
     install_signal_handlers()
     prefix = opts.command
     try:
