@@ -102,7 +102,7 @@ class TestMetricsEndpoint(ConnectorHttpCase):
         self.assertIn("# TYPE connector_jobs gauge", text)
         self.assertIn(
             f'connector_jobs{{backend="{self.backend.name}",backend_id="{self.backend.id}",'
-            f'type="generic",state="needs_attention"}} 1',
+            f'type="test",state="needs_attention"}} 1',
             text,
         )
         self.assertIn("connector_runner_last_run_timestamp_seconds", text)
