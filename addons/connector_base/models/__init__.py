@@ -10,6 +10,7 @@ from . import (
     connector_backend_webhook,
     connector_backend_state,
     connector_backend_monitoring,
+    connector_backend_alerts,
     connector_backend_demo,
     connector_backend_legacy,
     connector_stream,

@@ -59,12 +59,16 @@ class ConnectorStream(models.Model):
         for stream in self:
             backend = stream.backend_id
             limit = timedelta(minutes=backend.sync_interval * factor)
-            since = stream.last_success_at or max(
-                filter(None, (stream.create_date, backend.active_since)), default=now
-            )
+            since = stream.last_success_at or stream._expected_since() or now
             stream.is_stale = bool(
                 stream.active and backend.state == BACKEND_ACTIVE and now - since > limit
             )
+
+    def _expected_since(self):
+        """From when this stream could have been pulled: its creation or its backend's
+        activation, whichever is later (None for a stream not saved yet)."""
+        self.ensure_one()
+        return max(filter(None, (self.create_date, self.backend_id.active_since)), default=None)
 
     def _is_due(self, now):
         self.ensure_one()

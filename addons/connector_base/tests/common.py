@@ -93,6 +93,10 @@ class ConnectorCase(ConnectorEnvCase):
         )
         cls.backend.action_activate()
         cls.Job = cls.env["connector.job"]
+        # Only this backend runs jobs in these tests (demo backends keep theirs waiting).
+        cls.env["connector.backend"].search([("id", "!=", cls.backend.id)]).write(
+            {"state": "paused"}
+        )
 
     def enqueue(self, operation="noop", payload=None, backend=None, **options):
         return (backend or self.backend)._enqueue(operation, payload or {}, **options)
