@@ -5,7 +5,15 @@ import logging
 from odoo import models
 from odoo.exceptions import UserError
 
-from ..const import DIRECTION_INBOUND, DIRECTION_OUTBOUND, OP_GENERIC_EVENT, OP_NOOP, SOURCE_WEBHOOK
+from ..const import (
+    DIRECTION_INBOUND,
+    DIRECTION_OUTBOUND,
+    JOB_DEAD,
+    OP_GENERIC_EVENT,
+    OP_NOOP,
+    SOURCE_WEBHOOK,
+)
+from ..engine.errors import TRANSIENT
 
 _logger = logging.getLogger(__name__)
 
@@ -44,11 +52,11 @@ class ConnectorBackendDemo(models.Model):
                 direction=DIRECTION_OUTBOUND,
             )
             self.env.cr.execute(
-                """UPDATE connector_job SET state = 'dead', attempts = max_attempts,
-                       error_class = 'transient', done_at = create_date,
+                """UPDATE connector_job SET state = %s, attempts = max_attempts,
+                       error_class = %s, done_at = create_date,
                        last_error = '503 Service Unavailable from http://127.0.0.1:8071/api '
                                     '(gave up after 8 attempts)'
                    WHERE id = %s""",
-                (dead.id,),
+                (JOB_DEAD, TRANSIENT, dead.id),
             )
             Job.invalidate_model()

@@ -7,13 +7,16 @@ from odoo import _, api, fields, models
 
 from ..const import (
     BACKEND_ACTIVE,
+    BLOCKING_STATES,
     HEALTH_DEGRADED,
     HEALTH_DOWN,
     HEALTH_OK,
     JOB_DEAD,
+    JOB_DONE,
     JOB_NEEDS_ATTENTION,
     JOB_PENDING,
     JOB_RUNNING,
+    OUTCOME_DONE,
 )
 from ..engine import prometheus
 
@@ -88,9 +91,9 @@ class ConnectorBackendMonitoring(models.Model):
                       EXTRACT(EPOCH FROM (%s - min(create_date))) / 60
                FROM connector_job
                WHERE backend_id = ANY(%s)
-                 AND state IN ('pending', 'running', 'needs_attention', 'dead')
+                 AND state IN %s
                GROUP BY backend_id, state""",
-            (now, backend_ids),
+            (now, backend_ids, BLOCKING_STATES),
         )
         for backend_id, state, count, oldest in cr.fetchall():
             stats[backend_id][state] = count
@@ -103,9 +106,14 @@ class ConnectorBackendMonitoring(models.Model):
                       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_s),
                       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_s)
                FROM connector_job
-               WHERE backend_id = ANY(%(ids)s) AND state = 'done' AND done_at >= %(h24)s
+               WHERE backend_id = ANY(%(ids)s) AND state = %(done)s AND done_at >= %(h24)s
                GROUP BY backend_id""",
-            {"h1": now - timedelta(hours=1), "h24": now - timedelta(hours=24), "ids": backend_ids},
+            {
+                "h1": now - timedelta(hours=1),
+                "h24": now - timedelta(hours=24),
+                "ids": backend_ids,
+                "done": JOB_DONE,
+            },
         )
         for backend_id, done_1h, done_24h, p50, p95 in cr.fetchall():
             stats[backend_id].update(
@@ -117,13 +125,18 @@ class ConnectorBackendMonitoring(models.Model):
         cr.execute(
             """SELECT j.backend_id,
                       count(*) FILTER (WHERE a.ended_at >= %(h1)s),
-                      count(*) FILTER (WHERE a.ended_at >= %(h1)s AND a.outcome != 'done'),
+                      count(*) FILTER (WHERE a.ended_at >= %(h1)s AND a.outcome != %(done)s),
                       count(*),
-                      count(*) FILTER (WHERE a.outcome != 'done')
+                      count(*) FILTER (WHERE a.outcome != %(done)s)
                FROM connector_job_attempt a JOIN connector_job j ON j.id = a.job_id
                WHERE j.backend_id = ANY(%(ids)s) AND a.ended_at >= %(h24)s
                GROUP BY j.backend_id""",
-            {"h1": now - timedelta(hours=1), "h24": now - timedelta(hours=24), "ids": backend_ids},
+            {
+                "h1": now - timedelta(hours=1),
+                "h24": now - timedelta(hours=24),
+                "ids": backend_ids,
+                "done": OUTCOME_DONE,
+            },
         )
         for backend_id, total_1h, failed_1h, total_24h, failed_24h in cr.fetchall():
             stats[backend_id].update(

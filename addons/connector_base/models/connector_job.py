@@ -14,6 +14,7 @@ from ..const import (
     DIRECTIONS,
     JOB_NEEDS_ATTENTION,
     JOB_PENDING,
+    JOB_RUNNING,
     JOB_STATES,
     MAX_KEY_LENGTH,
     SOURCE_SYSTEM,
@@ -144,7 +145,7 @@ class ConnectorJob(models.Model):
             "connector_job_claimable_idx",
             self._table,
             ["backend_id", "priority", "id"],
-            where="state = 'pending'",
+            where=f"state = '{JOB_PENDING}'",
         )
         # Per-record order: "is there an earlier unfinished job about the same record?"
         create_index(
@@ -152,15 +153,14 @@ class ConnectorJob(models.Model):
             "connector_job_record_order_idx",
             self._table,
             ["backend_id", "record_key", "id"],
-            where="state IN ('pending', 'running', 'needs_attention', 'dead') "
-            "AND record_key IS NOT NULL",
+            where=f"state IN {BLOCKING_STATES!r} AND record_key IS NOT NULL",
         )
         create_index(
             self.env.cr,
             "connector_job_lease_idx",
             self._table,
             ["lease_until"],
-            where="state = 'running'",
+            where=f"state = '{JOB_RUNNING}'",
         )
         # The jobs of one claim (lease renewal by the heartbeat, release, fencing).
         create_index(
@@ -168,7 +168,7 @@ class ConnectorJob(models.Model):
             "connector_job_claim_idx",
             self._table,
             ["claimed_by"],
-            where="state = 'running'",
+            where=f"state = '{JOB_RUNNING}'",
         )
         create_index(
             self.env.cr,
