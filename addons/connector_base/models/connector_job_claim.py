@@ -110,19 +110,24 @@ class ConnectorJobClaim(models.Model):
 
         The lock is the proof that a live runner is on it: reclaiming skips locked rows, so a
         job longer than its lease is not run twice; and it fences a runner that lost its lease
-        (another runner reclaimed the job) before the handler runs.
+        (another runner reclaimed the job) before the handler runs. It is the first statement
+        after a commit: a serialization conflict (the job was reclaimed since our snapshot)
+        rolls back an empty transaction. No savepoint: this runs once per job.
         """
         try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    """SELECT 1 FROM connector_job
-                       WHERE id = %s AND claimed_by = %s AND state = %s
-                       FOR NO KEY UPDATE""",
-                    (job_id, claim, JOB_RUNNING),
-                )
-                return self.env.cr.rowcount == 1
+            self.env.cr.execute(
+                """SELECT 1 FROM connector_job
+                   WHERE id = %s AND claimed_by = %s AND state = %s
+                   FOR NO KEY UPDATE""",
+                (job_id, claim, JOB_RUNNING),
+                log_exceptions=False,
+            )
         except TransactionRollbackError:
-            return False  # reclaimed by another runner since our snapshot
+            if not self.env["ir.cron"]._can_commit():
+                raise
+            self.env.cr.rollback()
+            return False
+        return self.env.cr.rowcount == 1
 
     @api.model
     def _reclaim_expired_leases(self, now):

@@ -173,12 +173,17 @@ class ConnectorJobRunner(models.Model):
         ran = 0
         try:
             handler_backend = self._handler_backend(backend)
+            # Read once per batch: after each job's commit the ORM cache is empty, and a field
+            # read per job would cost a query per job.
+            adapter_class = handler_backend._adapter_class()
             for index, row in enumerate(rows):
                 if time.monotonic() >= deadline:
                     self._release_unstarted(claim, [r["id"] for r in rows[index:]])
                     IrCron._commit_progress()
                     break
-                error_class = self._run_claimed_job(handler_backend, claim, row, now)
+                error_class = self._run_claimed_job(
+                    handler_backend, claim, row, now, adapter_class=adapter_class
+                )
                 ran += 1
                 IrCron._commit_progress()
                 if error_class == AUTH:
@@ -203,7 +208,7 @@ class ConnectorJobRunner(models.Model):
         )
 
     @api.model
-    def _run_claimed_job(self, handler_backend, claim, row, now=None):
+    def _run_claimed_job(self, handler_backend, claim, row, now=None, adapter_class=None):
         """Run one claimed job in its own savepoint and record the outcome.
 
         Returns the error class of a failure, None otherwise. Nothing here reads ORM fields
@@ -223,7 +228,8 @@ class ConnectorJobRunner(models.Model):
         job = self.sudo().with_context(backend.env.context).browse(job_id)
         try:
             with self.env.cr.savepoint():
-                handler = backend._job_handler(row["operation"])
+                adapter = (adapter_class or backend._adapter_class())(backend)
+                handler = backend._job_handler(row["operation"], adapter)
                 result = handler(job)
                 backend.env.flush_all()
                 self._finish_done(job_id, claim, started_at, clock, result, row, now)
