@@ -68,13 +68,13 @@ def make_backend(env, batch_size="50", budget="3", lease="8"):
     return backend.id
 
 
-def enqueue_trace(env, backend_id, count, sleep="0"):
+def enqueue_trace(env, backend_id, count, sleep="0", prefix="trace"):
     backend = env["connector.backend"].browse(int(backend_id))
     specs = [
         {
             "operation": "test.trace",
             "payload": {"sleep": float(sleep)},
-            "idempotency_key": f"trace:{i}",
+            "idempotency_key": f"{prefix}:{i}",
         }
         for i in range(int(count))
     ]
