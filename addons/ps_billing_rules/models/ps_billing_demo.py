@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 
-from ..logic import periods
+from ..engine import periods
 
 
 class PsBillingDemo(models.AbstractModel):
