@@ -117,6 +117,10 @@ class AccountMove(models.Model):
                     sale_lines and bool((line.sale_line_ids | line.ps_sale_line_id) & sale_lines)
                 )
             )
+            # A credit note made by Odoo's wizard copies the lines: the same label names the
+            # line it credits among several of one contract line (one per role).
+            same_label = matched.filtered(lambda line, name=refund_line.name: line.name == name)
+            matched = same_label or matched
             if matched:
                 shares = split_proportionally(
                     refund_line.price_subtotal, matched.mapped("price_subtotal"), digits

@@ -75,6 +75,7 @@ class PsBillingDemo(models.AbstractModel):
         assessment = contract(
             globex,
             [(tm_product, 200, 180.0, "tm", {})],
+            name="Demo: Globex data-platform assessment (T&M)",
             client_order_ref="GLX-PO-2026-118",
             ps_cap_amount=30000.0,
             ps_timesheet_detail=True,
@@ -131,6 +132,7 @@ class PsBillingDemo(models.AbstractModel):
                 ),
                 (milestone_product, 1, 24000.0, "milestone", {}),
             ],
+            name="Demo: Initrode ERP implementation (fixed fee, milestones)",
             client_order_ref="INI-7731",
         )
         rollout = implementation.order_line.filtered(
@@ -194,6 +196,7 @@ class PsBillingDemo(models.AbstractModel):
                     },
                 )
             ],
+            name="Demo: Umbrella managed support (retainer, 12 months)",
         )
         support_line = support.order_line
         for index, hours in enumerate((4.0, 6.5, 5.0, 3.0, 7.5)):

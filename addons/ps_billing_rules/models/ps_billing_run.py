@@ -191,8 +191,7 @@ class PsBillingRun(models.Model):
     def _notify_progress(self):
         """Tell the web client of the run's user that it moved (the form refreshes itself)."""
         for run in self:
-            self.env["bus.bus"]._sendone(
-                run.user_id.partner_id,
+            run.user_id.partner_id._bus_send(
                 BUS_PROGRESS,
                 {
                     "run_id": run.id,

@@ -240,6 +240,27 @@ class SaleOrderLine(models.Model):
         self.ensure_one()
         return self.ps_billing_model in DEFERRED_MODELS
 
+    def _compute_qty_invoiced(self):
+        """Odoo rounds each invoice line's quantity up to the unit's rounding before adding them
+        up (three thirds of a fee would make 1.02 units, 1 h 20 would be 1.34 h): lines billed by
+        the rules add up their exact quantities (each invoice line carries its exact share)."""
+        governed = self.filtered("ps_billing_model")
+        super(SaleOrderLine, self - governed)._compute_qty_invoiced()
+        for line in governed:
+            quantity = 0.0
+            for invoice_line in line._get_invoice_lines():
+                move = invoice_line.move_id
+                if move.state == "cancel" and move.payment_state != "invoicing_legacy":
+                    continue
+                converted = invoice_line.product_uom_id._compute_quantity(
+                    invoice_line.quantity, line.product_uom, round=False
+                )
+                if move.move_type == "out_invoice":
+                    quantity += converted
+                elif move.move_type == "out_refund":
+                    quantity -= converted
+            line.qty_invoiced = quantity
+
     @api.depends("timesheet_ids.ps_approval_state")
     def _compute_qty_delivered(self):
         # Approving (or reopening) time changes what is delivered.
