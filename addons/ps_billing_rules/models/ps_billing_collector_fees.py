@@ -174,8 +174,8 @@ class PsBillingCollector(models.AbstractModel):
                         SKIP_REVIEW,
                         _(
                             "first billing of a retainer that started on %(start)s: the fees from "
-                            "%(first)s to %(last)s catch up on past periods; check and bill them "
-                            "from the contract's pre-bill review",
+                            "%(first)s to %(last)s (and any overage) catch up on past periods; "
+                            "check and bill them from the contract's pre-bill review",
                             start=sol.ps_retainer_start,
                             first=due[0].date_start,
                             last=due[-1].date_end,
@@ -202,14 +202,17 @@ class PsBillingCollector(models.AbstractModel):
                             deferred_revenue=True,
                         )
                     )
-                # Overage is billed in arrears, after the period's true-up.
+                # Overage is billed in arrears, after the period's true-up (with the fees when
+                # they catch up: in the review).
                 if period.date_end <= cutoff:
                     if period.state == "open":
                         period._true_up()
-                    self._collect_overage(context, sol, period)
+                    self._collect_overage(context, sol, period, report_only=catch_up)
 
     @api.model
-    def _collect_overage(self, context, sol, period):
+    def _collect_overage(self, context, sol, period, report_only=False):
+        """The overage of a trued-up period, billed in arrears (``report_only``: waits in the
+        review with the period's fee, only a missing overage rate is reported)."""
         order = context["order"]
         if period.overage <= 0 or period.overage_billing_state not in context["states"]:
             return
@@ -226,6 +229,8 @@ class PsBillingCollector(models.AbstractModel):
                     ),
                 )
             )
+            return
+        if report_only:
             return
         context["items"].append(
             Item(

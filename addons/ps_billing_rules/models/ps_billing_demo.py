@@ -53,7 +53,7 @@ class PsBillingDemo(models.AbstractModel):
             order.action_confirm()
             return order
 
-        def log(employee, hours, day, line, name, approve=True):
+        def log(employee, hours, day, line, name, approve=True, task=None):
             timesheet = env["account.analytic.line"].create(
                 {
                     "name": name,
@@ -61,6 +61,7 @@ class PsBillingDemo(models.AbstractModel):
                     "unit_amount": hours,
                     "date": day,
                     "project_id": line.order_id.project_id.id,
+                    "task_id": task.id if task else False,
                     "so_line": line.id,
                 }
             )
@@ -208,13 +209,22 @@ class PsBillingDemo(models.AbstractModel):
                 "Support tickets",
             )
 
-        # A held contract line shows up in the pre-bill review with its reason.
+        # Disputed work on the Globex assessment: held, the review and the run say why.
+        disputed = env["project.task"].create(
+            {"name": "Change request CR-12 (disputed)", "project_id": assessment.project_id.id}
+        )
+        log(
+            cleo,
+            4.0,
+            last_month_start + timedelta(days=25),
+            line,
+            "CR-12 data mapping",
+            task=disputed,
+        )
         env["ps.billing.hold"].create(
             {
                 "scope": "task",
-                "task_id": env["project.task"]
-                .create({"name": "Change request CR-12 (disputed)", "project_id": project.id})
-                .id,
+                "task_id": disputed.id,
                 "reason": "Customer disputes the scope of CR-12: hold until the steering committee decides.",
             }
         )

@@ -4,7 +4,7 @@ can), and a demo a newcomer finds their way in."""
 from datetime import date
 
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from .common import AccountingCase
 
@@ -67,3 +67,76 @@ class TestDemo(AccountingCase):
         contract = self.env["sale.order"].search([("partner_id", "=", umbrella.id)])
         line = contract.order_line
         self.assertEqual((line.ps_period_count, line.ps_period_fee), (12, 3200.0))
+
+
+@tagged("post_install", "-at_install")
+class TestReadmeWalkthrough(TransactionCase):
+    """The README's billing walkthrough (section `make demo`), step by step, as its users."""
+
+    def test_billing_user_then_billing_manager(self):
+        billing = self.env.ref("ps_billing_rules.user_demo_billing")
+        manager = self.env.ref("ps_billing_rules.user_demo_billing_manager")
+        Order = self.env["sale.order"].with_user(billing)
+        demo = Order.search([("name", "ilike", "Demo"), ("ps_governed", "=", True)])
+        by_customer = {order.partner_id.name: order for order in demo}
+        globex = by_customer["Demo: Globex Corporation"]
+        umbrella = by_customer["Demo: Umbrella Logistics"]
+        initrode = by_customer["Demo: Initrode Manufacturing"]
+
+        # 1. Pre-bill review of Globex: held CR-12 hours, a line not approved yet, a write-down.
+        prebill = self.env["ps.prebill"].browse(globex.action_ps_open_prebill()["res_id"])
+        prebill = prebill.with_user(billing)
+        held = prebill.line_ids.filtered(lambda line: line.status == "held")
+        self.assertIn("CR-12", held.status_detail)
+        self.assertTrue(
+            prebill.line_ids.filtered(
+                lambda line: line.status == "info" and "not approved" in line.status_detail
+            ),
+            "the line waiting for approval is listed",
+        )
+        item = prebill.line_ids.filtered(lambda line: line.status == "billable")[:1]
+        item.write({"adjusted_amount": item.standard - 100.0, "reason": "walkthrough"})
+        expected = prebill.billed_total
+        prebill.action_generate_invoice()
+        self.assertEqual(prebill.invoice_id.amount_untaxed, expected, "exactly the amount typed")
+
+        # 2. Run billing for last month, in the window.
+        wizard = self.env["ps.billing.run.wizard"].with_user(billing).create({"run_now": True})
+        run = self.env["ps.billing.run"].browse(wizard.action_start()["res_id"])
+        self.assertEqual(run.state, "done")
+        self.assertEqual(
+            run.invoice_ids.line_ids.sale_line_ids.order_id, initrode, "one invoice: Initrode"
+        )
+        reasons = {
+            (line.order_names, line.reason) for line in run.line_ids if line.line_type == "skip"
+        }
+        self.assertIn((globex.name, "held"), reasons)
+        self.assertIn((umbrella.name, "in_review"), reasons, "the retainer's catch-up waits")
+
+        # 3. Umbrella's pre-bill review: two fees and last month's overage.
+        review = self.env["ps.prebill"].browse(umbrella.action_ps_open_prebill()["res_id"])
+        kinds = sorted(
+            review.line_ids.filtered(lambda line: line.status == "billable").mapped("kind")
+        )
+        self.assertEqual(kinds, ["retainer_fee", "retainer_fee", "retainer_overage"])
+        review.with_user(billing).action_generate_invoice()
+        self.assertEqual(review.invoice_id.amount_untaxed, 2 * 3200.0 + 6 * 170.0)
+
+        # 5. Work in progress keeps the held hours; the dashboard opens computed.
+        wip = self.env["ps.wip.report"].with_user(billing).search([("order_id", "=", globex.id)])
+        self.assertEqual(sum(wip.mapped("hours")), 4.0, "the held CR-12 hours")
+        self.env["ps.kpi.dashboard"].with_user(billing).action_open()
+
+        # Billing manager: approve the waiting line, close last month.
+        waiting = self.env["account.analytic.line"].search(
+            [("so_line.order_id", "=", globex.id), ("ps_approval_state", "=", "submitted")]
+        )
+        waiting.with_user(manager).action_ps_approve()
+        self.assertEqual(waiting.ps_approval_state, "approved")
+        close = self.env["ps.period.close.wizard"].with_user(manager).create({})
+        close.action_close()
+        self.assertIn("recognition entr(ies) posted", close.result)
+        recognised = self.env["ps.recognition.line"].search(
+            [("order_id", "in", (initrode | umbrella).ids)]
+        )
+        self.assertEqual(recognised.order_id, initrode | umbrella, "both deferred contracts")
