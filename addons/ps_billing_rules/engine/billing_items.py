@@ -33,6 +33,7 @@ class Item:
     amount: float | None = None
     adjusted: bool = False
     standard: float = 0.0
+    hours: float = 0.0  # time: its hours in the timesheet's unit (for the line's label)
     link_sale_line: bool = True
     deferred_revenue: bool = False
     employee: object = None

@@ -21,7 +21,10 @@ from ..engine.constants import (
 
 _logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 25  # billing groups per batched invoice creation and commit
+# Billing groups per batched invoice creation and commit: a tenth of the run, between these
+# bounds (small runs commit often, large ones create invoices in bigger batches; memory is
+# bounded by the largest chunk whatever the number of contracts).
+CHUNK_MIN, CHUNK_MAX = 25, 100
 BUS_PROGRESS = "ps_billing_run_progress"  # bus notification type of a run's progress
 
 
@@ -145,10 +148,11 @@ class PsBillingRun(models.Model):
         self._process(time_budget=None)
         return True
 
-    def _process(self, time_budget=60, chunk_size=CHUNK_SIZE):
+    def _process(self, time_budget=60, chunk_size=None):
         """Bill pending groups until done or the time budget (seconds) is spent.
 
-        Groups are billed ``chunk_size`` at a time (one batched invoice creation, one commit);
+        Groups are billed ``chunk_size`` at a time (one batched invoice creation, one commit;
+        default: a tenth of the run between CHUNK_MIN and CHUNK_MAX);
         a chunk that fails is billed again group by group, so that one bad contract is reported
         without holding up the others. ``pending_groups`` is fixed when the run starts and
         ``done_count`` points at the next group. A list in the context key ``ps_billing_trace``
@@ -163,10 +167,11 @@ class PsBillingRun(models.Model):
             run.state = RUN_RUNNING
             holds = self.env["ps.billing.hold"]._active_holds_index(run.company_ids.ids)
             groups = run.pending_groups or []
+            size = chunk_size or max(CHUNK_MIN, min(CHUNK_MAX, -(-len(groups) // 10)))
             while run.done_count < len(groups):
                 if deadline and time.monotonic() > deadline:
                     break
-                chunk = groups[run.done_count : run.done_count + chunk_size]
+                chunk = groups[run.done_count : run.done_count + size]
                 started = time.time()
                 run._bill_chunk(chunk, holds)
                 run._flush_report()
@@ -202,13 +207,19 @@ class PsBillingRun(models.Model):
             )
 
     def _chunk_orders(self, chunk):
-        Order = self.env["sale.order"].sudo()
+        """The contracts of a chunk's groups still to bill (confirmed, governed), read at once."""
+        all_ids = [order_id for order_ids in chunk for order_id in order_ids]
+        billable = set(
+            self.env["sale.order"]
+            .sudo()
+            .search([("id", "in", all_ids), ("state", "=", "sale"), ("ps_governed", "=", True)])
+            .ids
+        )
+        Order = self.env["sale.order"].sudo().browse(all_ids)
         groups = []
         for order_ids in chunk:
-            orders = (
-                Order.browse(order_ids)
-                .exists()
-                .filtered(lambda order: order.state == "sale" and order.ps_governed)
+            orders = Order.browse([oid for oid in order_ids if oid in billable]).with_prefetch(
+                Order._ids
             )
             if orders:
                 groups.append(orders)

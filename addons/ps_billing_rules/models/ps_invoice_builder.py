@@ -88,14 +88,14 @@ class PsInvoiceBuilder(models.AbstractModel):
                 for _result, orders, lines in to_invoice
             ]
             invoices = self._create_invoices_batch([vals for vals, _sequences in prepared])
+            pairs = []
             for (result, _orders, lines), (_vals, sequences), invoice in zip(
                 to_invoice, prepared, invoices, strict=True
             ):
                 by_sequence = {line.sequence: line for line in invoice.invoice_line_ids}
-                self._record_billed(
-                    lines, {key: by_sequence[seq] for key, seq in sequences.items()}
-                )
+                pairs += [(line, by_sequence[sequences[line.key]]) for line in lines]
                 result.invoice = invoice
+            self._record_billed(pairs)
         return results
 
     @api.model
@@ -134,6 +134,7 @@ class PsInvoiceBuilder(models.AbstractModel):
         line_commands = []
         sequence_by_key = {}
         down_payment_section = False
+        same_currency = first.currency_id == company.currency_id
         for number, line in enumerate(lines, start=1):
             head = line.items[0]
             sol = head.sale_line
@@ -153,6 +154,11 @@ class PsInvoiceBuilder(models.AbstractModel):
                 sequence=sequence,
             )
             values["ps_sale_line_id"] = sol.id
+            if same_currency:
+                # What Odoo's tax sync would write on the line right after creating it: given
+                # now, the invoice is created in one go (Odoo still checks it, and corrects it
+                # if taxes say otherwise).
+                values["amount_currency"] = values["balance"] = -line.amount
             if not head.link_sale_line:
                 values.pop("sale_line_ids", None)
                 values["analytic_distribution"] = sol.analytic_distribution
@@ -176,7 +182,7 @@ class PsInvoiceBuilder(models.AbstractModel):
             return _(
                 "%(role)s: %(hours)s h (%(start)s to %(end)s)",
                 role=head.description,
-                hours=round(sum(item.record.unit_amount for item in line.items), 2),
+                hours=round(sum(item.hours for item in line.items), 2),
                 start=min(item.day for item in line.items),
                 end=max(item.day for item in line.items),
             )
@@ -184,11 +190,19 @@ class PsInvoiceBuilder(models.AbstractModel):
 
     @api.model
     def _create_invoices_batch(self, vals_list):
-        """One create for many invoices (much faster than one each), in Odoo's own way."""
+        """One create for many invoices (much faster than one each), in Odoo's own way, without
+        a creation note and field tracking per draft (as Odoo's imports create records): the
+        run's report says which run made each draft, and the chatter tracks every change made
+        to the draft afterwards."""
         return (
             self.env["account.move"]
             .sudo()
-            .with_context(default_move_type="out_invoice")
+            .with_context(
+                default_move_type="out_invoice",
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                tracking_disable=True,
+            )
             .create(vals_list)
         )
 
@@ -197,9 +211,10 @@ class PsInvoiceBuilder(models.AbstractModel):
     # ------------------------------------------------------------------------------------------
 
     @api.model
-    def _record_billed(self, lines, move_lines):
+    def _record_billed(self, pairs):
         """Link every item to its invoice line with its standard value and its share of the
-        line's amount (``move_lines``: {line key: account.move.line}).
+        line's amount (``pairs``: [(engine.invoice_lines.InvoiceLine, account.move.line)]), for
+        a whole chunk of invoices at once.
 
         Done in SQL, each update guarded by "still unbilled": if another run billed an item in
         the meantime the counts differ and the whole group is rolled back (ConcurrentBilling).
@@ -207,8 +222,7 @@ class PsInvoiceBuilder(models.AbstractModel):
         rows_by_table = {}
         overage_rows = []
         fee_rows = []
-        for line in lines:
-            move_line = move_lines[line.key]
+        for line, move_line in pairs:
             currency = move_line.currency_id
             billed = split_proportionally(
                 move_line.price_subtotal, line.amounts, currency.decimal_places
@@ -252,7 +266,9 @@ class PsInvoiceBuilder(models.AbstractModel):
             )
             if self.env.cr.rowcount != 1:
                 raise ConcurrentBilling("ps_retainer_period")
-        models_touched = {item.record._name for line in lines for item in line.items if item.record}
+        models_touched = {
+            item.record._name for line, _move_line in pairs for item in line.items if item.record
+        }
         for model in models_touched:
             self.env[model].invalidate_model()
         # Time the period's true-up consumed points at its fee line too.
