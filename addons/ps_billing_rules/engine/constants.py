@@ -50,7 +50,9 @@ ROLLOVER_RULES = [
 ]
 RETAINER_UNITS = [("hours", "Hours"), ("amount", "Amount")]
 PERIOD_KINDS = [("monthly", "Monthly"), ("quarterly", "Quarterly")]
-RETAINER_PERIOD_STATES = [("open", "Open"), ("closed", "Closed (trued up)")]
+PERIOD_OPEN = "open"
+PERIOD_CLOSED = "closed"
+RETAINER_PERIOD_STATES = [(PERIOD_OPEN, "Open"), (PERIOD_CLOSED, "Closed (trued up)")]
 
 # Billing state of a billable item (timesheet line, expense, milestone, installment, period) ----
 UNBILLED = "unbilled"

@@ -12,6 +12,7 @@ from ..engine.constants import (
     KIND_MILESTONE,
     KIND_RETAINER_FEE,
     KIND_RETAINER_OVERAGE,
+    PERIOD_OPEN,
     SKIP_DEFERRED,
     SKIP_NO_RATE,
     SKIP_REVIEW,
@@ -205,7 +206,7 @@ class PsBillingCollector(models.AbstractModel):
                 # Overage is billed in arrears, after the period's true-up (with the fees when
                 # they catch up: in the review).
                 if period.date_end <= cutoff:
-                    if period.state == "open":
+                    if period.state == PERIOD_OPEN:
                         period._true_up()
                     self._collect_overage(context, sol, period, report_only=catch_up)
 

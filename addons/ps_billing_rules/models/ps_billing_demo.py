@@ -7,6 +7,7 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 
 from ..engine import periods
+from ..engine.constants import FIXED_FEE, MILESTONE, RETAINER, TM
 
 
 class PsBillingDemo(models.AbstractModel):
@@ -75,7 +76,7 @@ class PsBillingDemo(models.AbstractModel):
         globex = ref("ps_billing_rules.partner_demo_globex")
         assessment = contract(
             globex,
-            [(tm_product, 200, 180.0, "tm", {})],
+            [(tm_product, 200, 180.0, TM, {})],
             name="Demo: Globex data-platform assessment (T&M)",
             client_order_ref="GLX-PO-2026-118",
             ps_cap_amount=30000.0,
@@ -106,7 +107,7 @@ class PsBillingDemo(models.AbstractModel):
                     fixed_product,
                     1,
                     48000.0,
-                    "fixed_fee",
+                    FIXED_FEE,
                     {
                         "ps_service_start": service_start,
                         "ps_service_end": service_start + timedelta(days=180),
@@ -131,14 +132,12 @@ class PsBillingDemo(models.AbstractModel):
                         ],
                     },
                 ),
-                (milestone_product, 1, 24000.0, "milestone", {}),
+                (milestone_product, 1, 24000.0, MILESTONE, {}),
             ],
             name="Demo: Initrode ERP implementation (fixed fee, milestones)",
             client_order_ref="INI-7731",
         )
-        rollout = implementation.order_line.filtered(
-            lambda sol: sol.ps_billing_model == "milestone"
-        )
+        rollout = implementation.order_line.filtered(lambda sol: sol.ps_billing_model == MILESTONE)
         project = implementation.project_id
         project.milestone_ids.filtered(lambda m: m.sale_line_id == rollout).unlink()
         design, _pilot, _go_live = env["project.milestone"].create(
@@ -166,7 +165,7 @@ class PsBillingDemo(models.AbstractModel):
         design.write({"is_reached": True})
         design.reached_date = last_month_start + timedelta(days=20)
         fixed_line = implementation.order_line.filtered(
-            lambda sol: sol.ps_billing_model == "fixed_fee"
+            lambda sol: sol.ps_billing_model == FIXED_FEE
         )
         fixed_line.ps_budget_hours = 320
         for index in range(6):
@@ -187,7 +186,7 @@ class PsBillingDemo(models.AbstractModel):
                     retainer_product,
                     12,
                     3200.0,
-                    "retainer",
+                    RETAINER,
                     {
                         "ps_retainer_included": 20,
                         "ps_retainer_start": last_month_start,

@@ -6,7 +6,7 @@ from odoo import Command, _, api, fields, models
 from odoo.tools import date_utils
 
 from ..engine import recognition
-from ..engine.constants import APPROVED, BILLED, DEFERRED_MODELS, FIXED_FEE, RETAINER
+from ..engine.constants import APPROVED, BILLED, DEFERRED_MODELS, FIXED_FEE, PERIOD_CLOSED, RETAINER
 
 _logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class PsRecognitionLine(models.Model):
             fee = period.ps_billed_amount
             if sol.ps_recognition_method == "straight_line":
                 earned += recognition.straight_line(fee, period.date_start, period.date_end, as_of)
-            elif period.state == "closed" and period.date_end <= as_of:
+            elif period.state == PERIOD_CLOSED and period.date_end <= as_of:
                 earned += fee
             else:
                 used = sum(

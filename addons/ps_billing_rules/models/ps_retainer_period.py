@@ -8,6 +8,8 @@ from ..engine.constants import (
     BILLED,
     BILLING_STATES,
     NO_ROLLOVER,
+    PERIOD_CLOSED,
+    PERIOD_OPEN,
     RETAINER_PERIOD_STATES,
     UNBILLED,
 )
@@ -41,7 +43,7 @@ class PsRetainerPeriod(models.Model):
     rollover_buckets = fields.Json(
         readonly=True, help="Units carried to the next period, by origin."
     )
-    state = fields.Selection(RETAINER_PERIOD_STATES, default="open", required=True, index=True)
+    state = fields.Selection(RETAINER_PERIOD_STATES, default=PERIOD_OPEN, required=True, index=True)
     closed_on = fields.Date(readonly=True)
     # The fee uses the billable mixin fields; the overage has its own.
     overage_billing_state = fields.Selection(
@@ -174,7 +176,7 @@ class PsRetainerPeriod(models.Model):
                     {"units": b.units, "from": b.from_period, "expires": b.expires_after}
                     for b in outcome.rolled_over
                 ],
-                "state": "closed",
+                "state": PERIOD_CLOSED,
                 "closed_on": fields.Date.context_today(self),
             }
         )

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..engine.constants import OPEN_STATES
+
 
 class SaleOrder(models.Model):
     """The contract: its billing terms, holds, cap and the rates that govern it."""
@@ -177,7 +179,7 @@ class SaleOrder(models.Model):
                 [
                     ("so_line", "in", order.order_line.ids),
                     ("project_id", "!=", False),
-                    ("ps_billing_state", "in", ("unbilled", "review")),
+                    ("ps_billing_state", "in", OPEN_STATES),
                 ]
             )
             before = {line.id: (line.ps_rate, line.ps_rate_source) for line in lines}

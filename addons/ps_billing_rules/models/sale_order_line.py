@@ -5,6 +5,7 @@ from ..engine import periods as period_logic
 from ..engine.allocation import split_evenly
 from ..engine.constants import (
     ALLOWED_RECOGNITION,
+    APPROVED,
     BILLING_MODELS,
     DEFAULT_RECOGNITION,
     DEFERRED_MODELS,
@@ -269,4 +270,4 @@ class SaleOrderLine(models.Model):
     def _timesheet_compute_delivered_quantity_domain(self):
         # Odoo's own hook: only approved time is delivered (and so invoiceable).
         domain = super()._timesheet_compute_delivered_quantity_domain()
-        return [*domain, ("ps_approval_state", "=", "approved")]
+        return [*domain, ("ps_approval_state", "=", APPROVED)]
