@@ -59,13 +59,13 @@ class TestReverseAndNewDraft(TimeAndMaterialsCase):
         invoice = self.bill(self.order, OCT_END).invoice_ids
         invoice.action_post()
         new_draft = self.reverse(invoice, modify=True)
-        self.assertEqual((new_draft.state, new_draft.ps_replaces_move_id), ("draft", invoice))
         self.assertEqual(invoice.payment_state, "reversed", "Odoo credited the invoice in full")
         self.assertEqual(
             (timesheet.ps_billing_state, timesheet.ps_invoice_id, timesheet.timesheet_invoice_id),
             ("billed", new_draft, new_draft),
             "the work is billed on the new draft",
         )
+        self.assertEqual((new_draft.state, new_draft.ps_replaces_move_id), ("draft", invoice))
         self.assertEqual(timesheet.ps_billed_amount, 1000.0)
         prebill = self.env["ps.prebill"]._for_contract(self.order, OCT_END)
         self.assertFalse(

@@ -17,17 +17,17 @@ class TestRetainerTerms(BillingCase):
     def test_one_times_a_fee_is_one_period_never_twelve(self):
         order = self.retainer(quantity=1, price=2000.0, ps_retainer_start=date(2025, 10, 1))
         line = order.order_line
+        self.log(self.ben, 3, date(2026, 9, 10), line)
+        run = self.bill(order, SEP_END)
+        self.assertEqual(
+            run.invoice_ids.amount_untaxed, 2000.0, "one fee of 2,000 (not 12 fees: 24,000)"
+        )
         self.assertEqual(
             (line.ps_period_count, line.ps_period_fee, line.price_subtotal),
             (1, 2000.0, 2000.0),
             "1 x 2,000 sold one fee of 2,000",
         )
         self.assertEqual(line.ps_retainer_end, date(2025, 10, 31), "one monthly period")
-        self.log(self.ben, 3, date(2026, 9, 10), line)
-        run = self.bill(order, SEP_END)
-        self.assertEqual(
-            run.invoice_ids.amount_untaxed, 2000.0, "one fee of 2,000 (not 12 fees: 24,000)"
-        )
         self.assertEqual(line.qty_invoiced, line.product_uom_qty, "never more than ordered")
         beyond = self.skipped(run, "beyond_sold")
         self.assertIn("after the retainer's last sold period", beyond.detail)
