@@ -75,6 +75,12 @@ class PsBillingRun(models.Model):
     period_start = fields.Date(
         readonly=True, help="Time before this day is left for a later invoice (empty: all)."
     )
+    deduct_down_payments = fields.Boolean(
+        default=True,
+        readonly=True,
+        help="Down payments invoiced on the contracts are deducted from their next invoices "
+        '(Odoo\'s "Deduct down payments" of Create Invoice).',
+    )
 
     @api.depends("group_count", "done_count", "state")
     def _compute_progress(self):
@@ -257,6 +263,7 @@ class PsBillingRun(models.Model):
                 include_review=self.origin == "prebill",
                 holds=holds,
                 period_start=self.period_start,
+                deduct_down_payments=self.deduct_down_payments,
             )
         )
 
@@ -356,7 +363,15 @@ class PsBillingRun(models.Model):
     # ------------------------------------------------------------------------------------------
 
     @api.model
-    def _bill_contracts(self, orders, period_end, origin=None, kind="native", period_start=None):
+    def _bill_contracts(
+        self,
+        orders,
+        period_end,
+        origin=None,
+        kind="native",
+        period_start=None,
+        deduct_down_payments=True,
+    ):
         """Bill these contracts now, up to ``period_end`` (Create Invoice, pre-bill review);
         time before ``period_start`` (when given) is left for a later invoice."""
         run = self.sudo().create(
@@ -364,6 +379,7 @@ class PsBillingRun(models.Model):
                 "name": origin or _("Billing of %s", ", ".join(orders.mapped("name"))),
                 "origin": kind,
                 "period_start": period_start,
+                "deduct_down_payments": deduct_down_payments,
                 "period_end": period_end,
                 "invoice_date": fields.Date.context_today(self),
                 "respect_cycle": False,

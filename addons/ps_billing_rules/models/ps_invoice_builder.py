@@ -41,6 +41,7 @@ class PsInvoiceBuilder(models.AbstractModel):
         include_review=False,
         holds=None,
         period_start=None,
+        deduct_down_payments=True,
     ):
         """Bill several billing groups (one invoice each) with one batched invoice creation, as
         Odoo's own ``_create_invoices`` does; returns a GroupResult per group, in order.
@@ -75,7 +76,7 @@ class PsInvoiceBuilder(models.AbstractModel):
                     order, items, result.skipped, prefetched["invoiced"]
                 )
                 items = Collector._apply_cap(order, items, result.skipped)
-                if items:
+                if items and deduct_down_payments:
                     items += Collector._down_payment_items(order, items)
                 billable.extend(items)
             results.append(result)

@@ -256,6 +256,8 @@ class SaleOrder(models.Model):
                 period_end,
                 origin=_("Create Invoice on %s", ", ".join(governed.mapped("name"))),
                 period_start=period_start,
+                # Odoo's wizard passes its "Deduct down payments" as ``final``.
+                deduct_down_payments=final,
             )
             moves |= run.invoice_ids
             if not moves and not (self - governed):

@@ -75,6 +75,13 @@ class TestDownPayments(TimeAndMaterialsCase):
         later = self.create_invoice_wizard(self.order)
         self.assertEqual(later.amount_untaxed, 120.0, "nothing deducted twice")
 
+    def test_unticking_deduct_down_payments_deducts_nothing(self):
+        self.down_payment(1150.0)
+        self.log(self.cleo, 12.5, date(2026, 10, 5), self.line)  # 1,500
+        invoice = self.create_invoice_wizard(self.order, deduct_down_payments=False)
+        self.assertEqual(invoice.amount_untaxed, 1500.0, "as in Odoo: the down payment waits")
+        self.assertFalse(invoice.invoice_line_ids.filtered("is_downpayment"))
+
     def test_a_billing_run_deducts_what_the_invoice_can_absorb(self):
         self.down_payment(1150.0)
         self.log(self.cleo, 5, date(2026, 10, 5), self.line)  # 600
