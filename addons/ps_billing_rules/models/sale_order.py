@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..engine.constants import OPEN_STATES
+
 
 class SaleOrder(models.Model):
     """The contract: its billing terms, holds, cap and the rates that govern it."""
@@ -177,7 +179,7 @@ class SaleOrder(models.Model):
                 [
                     ("so_line", "in", order.order_line.ids),
                     ("project_id", "!=", False),
-                    ("ps_billing_state", "in", ("unbilled", "review")),
+                    ("ps_billing_state", "in", OPEN_STATES),
                 ]
             )
             before = {line.id: (line.ps_rate, line.ps_rate_source) for line in lines}
@@ -238,14 +240,24 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------------------------------
 
     def _create_invoices(self, grouped=False, final=False, date=None):
+        """Governed contracts are billed by the rules. The timesheet period of Odoo's "Create
+        Invoice" wizard (start and end dates, passed in the context as sale_timesheet does) is
+        honoured: only time of that period is billed, everything else up to its end."""
         governed = self.filtered("ps_governed")
         moves = self.env["account.move"]
         if governed:
-            period_end = fields.Date.to_date(date) if date else fields.Date.context_today(self)
+            context = self.env.context
+            period_start = fields.Date.to_date(context.get("timesheet_start_date") or None)
+            period_end = fields.Date.to_date(
+                context.get("timesheet_end_date") or date or fields.Date.context_today(self)
+            )
             run = self.env["ps.billing.run"]._bill_contracts(
                 governed,
                 period_end,
                 origin=_("Create Invoice on %s", ", ".join(governed.mapped("name"))),
+                period_start=period_start,
+                # Odoo's wizard passes its "Deduct down payments" as ``final``.
+                deduct_down_payments=final,
             )
             moves |= run.invoice_ids
             if not moves and not (self - governed):
