@@ -64,7 +64,7 @@ EXPECTED_ACCESS = {
     "ps.kpi.dashboard": {"billing_user": "rwcd", "billing_manager": "rwcd"},
     "ps.kpi.dashboard.line": {"billing_user": "rwcd", "billing_manager": "rwcd"},
     "ps.kpi.fact": {"billing_user": "r---", "billing_manager": "r---"},
-    "ps.period.close.wizard": {"billing_manager": "rwcd"},
+    "ps.period.close.wizard": {"billing_user": "r---", "billing_manager": "rwcd"},
     "ps.prebill": {"billing_user": "rwc-", "billing_manager": "rwc-"},
     "ps.prebill.line": {"billing_user": "rwcd", "billing_manager": "rwcd"},
     "ps.rate.card": {"billing_user": "r---", "billing_manager": "rwcd", "salesman": "r---"},
@@ -165,11 +165,7 @@ BUTTONS = {
     ("ps.prebill", "action_generate_invoice"): NO_RECORD,
     ("ps.prebill", "action_refresh"): NO_RECORD,
     ("ps.prebill", "action_save_decisions"): NO_RECORD,
-    ("ps.rate.card", "action_rerate_unbilled"): {
-        "billing_user": "ok",
-        "billing_manager": "ok",
-        "salesman": "ok",
-    },
+    ("ps.rate.card", "action_rerate_unbilled"): {"billing_manager": "ok"},
     ("res.config.settings", "action_connector_rotate_encryption"): {"connector_manager": "ok"},
     ("sale.order", "action_crm_mark_reviewed"): {
         "portal": "refused",
@@ -188,5 +184,5 @@ BUTTONS = {
         "billing_manager": "refused",
     },
     ("sale.order", "action_ps_place_hold"): {"billing_user": "ok", "billing_manager": "ok"},
-    ("sale.order", "action_ps_rerate_unbilled"): {"billing_user": "ok", "billing_manager": "ok"},
+    ("sale.order", "action_ps_rerate_unbilled"): {"billing_manager": "ok"},
 }

@@ -56,6 +56,7 @@ class PsRateCard(models.Model):
 
     def action_rerate_unbilled(self):
         """Apply the current rates to every unbilled timesheet that a card of this kind governs."""
+        self.env["sale.order"]._ps_check_rerate_allowed()
         contracts = self.env["sale.order"]
         for card in self:
             if card.level == "contract":

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..engine.constants import OPEN_STATES
 
@@ -8,6 +8,27 @@ class SaleOrder(models.Model):
     """The contract: its billing terms, holds, cap and the rates that govern it."""
 
     _inherit = "sale.order"
+
+    @api.model
+    def _ps_check_rerate_allowed(self):
+        """Re-rating changes the amounts of unbilled work (it runs as superuser on the timesheet
+        lines): Billing Managers only, whichever button or RPC starts it."""
+        if not self.env.su and not self.env.user.has_group(
+            "ps_billing_rules.group_billing_manager"
+        ):
+            raise AccessError(
+                _(
+                    "Only Billing Managers can re-rate unbilled time (%(managers)s). Ask one of "
+                    "them, or change the rates on the contract's rate card.",
+                    managers=", ".join(
+                        self.env.ref("ps_billing_rules.group_billing_manager")
+                        .sudo()
+                        .users.filtered("active")
+                        .mapped("name")
+                    )
+                    or _("none configured"),
+                )
+            )
 
     ps_governed = fields.Boolean(
         string="Billed by billing rules",
@@ -173,6 +194,7 @@ class SaleOrder(models.Model):
 
     def action_ps_rerate_unbilled(self):
         """Apply today's rate cards to the unbilled time of these contracts, logged per contract."""
+        self._ps_check_rerate_allowed()
         Line = self.env["account.analytic.line"].sudo()
         for order in self.filtered("ps_governed"):
             lines = Line.search(
