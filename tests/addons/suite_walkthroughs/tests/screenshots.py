@@ -34,7 +34,7 @@ class ScreenshotBrowser(common.ChromeBrowser):
     taken = None  # {name: path}, set per tour by ``screenshots_of``
     pending = None
 
-    def _handle_console(self, type, args=None, stackTrace=None, **kw):  # noqa: A002
+    def _handle_console(self, type, args=None, stackTrace=None, **kw):
         message = str(self._from_remoteobject(args[0])) if args else ""
         if type == "log" and message.startswith(SIGNAL):
             self._capture(message[len(SIGNAL) :].strip())
