@@ -29,6 +29,28 @@ class TestReadmeWalkthroughs(HttpCase):
         for name, path in taken.items():
             self.assertGreater(path.stat().st_size, 10_000, f"{name}.png shows a page")
 
+    def test_connector_operator(self):
+        # The test server's URL is not the demo's: the staging guard would pause the backend, as
+        # for a copied database, until an admin confirms the environment.
+        backend = self.env.ref("connector_base.backend_demo_generic")
+        backend.action_confirm_environment()
+        # What the demo's queue runners do in its first minute: the no-op jobs done, the event
+        # nobody handles waiting for a person.
+        self.env["connector.job"]._cron_process_queue(time_budget=30)
+        self.walk(
+            "walkthrough_connector_operator",
+            "connector.user",
+            ["operator-monitoring", "operator-failed-jobs", "operator-job-needs-attention"],
+        )
+        job = self.env["connector.job"].search(
+            [("backend_id", "=", backend.id)]
+        )
+        self.assertEqual(
+            sorted(job.mapped("state")),
+            ["cancelled", "done", "done", "pending"],
+            "the event cancelled, the dead job queued again",
+        )
+
     def test_billing_user(self):
         self.walk(
             "walkthrough_billing_user",
