@@ -42,9 +42,7 @@ class TestReadmeWalkthroughs(HttpCase):
             "connector.user",
             ["operator-monitoring", "operator-failed-jobs", "operator-job-needs-attention"],
         )
-        job = self.env["connector.job"].search(
-            [("backend_id", "=", backend.id)]
-        )
+        job = self.env["connector.job"].search([("backend_id", "=", backend.id)])
         self.assertEqual(
             sorted(job.mapped("state")),
             ["cancelled", "done", "done", "pending"],
