@@ -162,6 +162,14 @@ class TestQueue(ConnectorCase):
         self.assertEqual(job.state, "running", "the slow worker's result is discarded")
         self.assertEqual(job.claimed_by, claim2)
 
+    def test_a_pass_whose_budget_is_spent_still_runs_one_job(self):
+        """A loaded server can spend a pass's budget before its first claim: the pass still
+        makes progress (one job), and releases the rest of its batch unstarted."""
+        jobs = [self.enqueue("noop", idempotency_key=f"slow{i}") for i in range(3)]
+        self.Job._cron_process_queue(time_budget=0, now=fields.Datetime.now())
+        self.assertEqual(sorted(job.state for job in jobs), ["done", "pending", "pending"])
+        self.assertEqual(sorted(job.attempts for job in jobs), [0, 0, 1])
+
     def test_time_budget_releases_unstarted_jobs_without_burning_attempts(self):
         jobs = [self.enqueue("test.behave", {"sleep": 0.05}) for _ in range(4)]
         self.Job._cron_process_queue(time_budget=0.08, now=fields.Datetime.now())
