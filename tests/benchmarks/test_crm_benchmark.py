@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.fakes.salesforce_fake import FakeSalesforce
+from tests.fakes.salesforce import FakeSalesforce
 from tests.integration.conftest import fresh_database, query
 from tests.integration.test_queue_processes import setup, step_command
 

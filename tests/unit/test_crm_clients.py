@@ -27,8 +27,8 @@ from odoo.addons.connector_crm.engine import salesforce as sf
 from odoo.addons.connector_crm.engine.oauth import Token, TokenCache
 
 from tests.fakes.http_fake import FakeHttpServer
-from tests.fakes.hubspot_fake import FakeHubSpot
-from tests.fakes.salesforce_fake import FakeSalesforce
+from tests.fakes.hubspot import FakeHubSpot
+from tests.fakes.salesforce import FakeSalesforce
 
 TIMEOUT = (2, 5)
 API = "/services/data/v"

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.fakes.http_fake import FakeHttpServer
-from tests.fakes.hubspot_fake import CUSTOM_PIPELINE_ID, CUSTOM_STAGES, FakeHubSpot
+from tests.fakes.hubspot import CUSTOM_PIPELINE_ID, CUSTOM_STAGES, FakeHubSpot
 
 START = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 SECRET = "fake-hs-secret"

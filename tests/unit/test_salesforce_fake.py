@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.fakes.http_fake import FakeHttpServer
-from tests.fakes.salesforce_fake import FakeSalesforce
+from tests.fakes.salesforce import FakeSalesforce
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 

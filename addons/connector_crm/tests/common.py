@@ -13,8 +13,8 @@ from odoo.addons.connector_crm.engine.oauth import TOKENS
 from odoo.addons.connector_crm.models.connector_backend import SF_WRITEBACK_DEFAULTS
 
 try:  # the project's fake servers (tests/fakes), importable when run from the repository
-    from tests.fakes.hubspot_fake import FakeHubSpot
-    from tests.fakes.salesforce_fake import FakeSalesforce
+    from tests.fakes.hubspot import FakeHubSpot
+    from tests.fakes.salesforce import FakeSalesforce
 except ImportError:  # pragma: no cover - addon installed outside the repository
     FakeHubSpot = FakeSalesforce = None
 

@@ -1,0 +1,55 @@
+"""Failure switches and limits: 10-second and daily rate limits, forced 429s, expired tokens."""
+
+from datetime import timedelta
+
+from .errors import HubSpotError
+
+
+class SwitchesMixin:
+    """Rate limits as HubSpot enforces them, and switches that provoke failures."""
+
+    def expire_tokens(self) -> None:
+        """OAuth access tokens issued so far answer 401 EXPIRED_AUTHENTICATION from now on."""
+        with self._lock:
+            for token in self._access_tokens.values():
+                token["expired"] = True
+
+    def rate_limit_next(self, n, *, retry_after=None, policy="TEN_SECONDLY_ROLLING") -> None:
+        """The next ``n`` authenticated API calls answer 429 with ``policyName`` ``policy``."""
+        with self._lock:
+            self._forced_429.extend([(retry_after, policy)] * n)
+
+    def _count_call(self) -> dict:
+        now = self.clock()
+        if self._window_start is None or now - self._window_start >= timedelta(seconds=10):
+            self._window_start, self._window_calls = now, 0
+        self._window_calls += 1
+        self._daily_calls += 1
+        return {
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+            "X-HubSpot-RateLimit-Max": str(self.rate_limit_max),
+            "X-HubSpot-RateLimit-Remaining": str(max(0, self.rate_limit_max - self._window_calls)),
+            "X-HubSpot-RateLimit-Daily": str(self.daily_limit),
+            "X-HubSpot-RateLimit-Daily-Remaining": str(
+                max(0, self.daily_limit - self._daily_calls)
+            ),
+        }
+
+    def _throttle(self, headers) -> None:
+        if self._forced_429:
+            retry_after, policy = self._forced_429.pop(0)
+        elif self.enforce_rate_limit and self._window_calls > self.rate_limit_max:
+            retry_after, policy = None, "TEN_SECONDLY_ROLLING"
+        else:
+            return
+        if policy == "DAILY":
+            headers["X-HubSpot-RateLimit-Daily-Remaining"] = "0"
+        else:
+            headers["X-HubSpot-RateLimit-Remaining"] = "0"
+        extra = {} if retry_after is None else {"Retry-After": str(retry_after)}
+        error = HubSpotError(
+            429, f"You have reached your {policy.lower()} limit.", "RATE_LIMITS", extra
+        )
+        error.body.pop("category")  # the 429 body has errorType/policyName instead
+        error.body.update(errorType="RATE_LIMIT", policyName=policy)
+        raise error
