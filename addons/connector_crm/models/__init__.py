@@ -9,6 +9,8 @@ from . import connector_binding
 from . import connector_crm_deal_version
 from . import connector_crm_conflict
 from . import connector_crm_engagement
+from . import connector_crm_engagement_amendments
+from . import connector_crm_engagement_push
 from . import res_partner
 from . import sale_order
 from . import sale_order_line
