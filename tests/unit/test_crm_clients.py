@@ -533,10 +533,56 @@ def test_read_timeout_is_transient(fake_sf, sf_client, sf_settings):
     assert time.monotonic() - started < 2
 
 
-def test_malformed_json_is_a_business_error(fake_sf, client):
+def test_malformed_json_on_a_data_call_is_transient(fake_sf, client):
+    """A body cut short by a proxy is a transient fault (retried by the queue), not an item that
+    needs a person and holds every later job of the deal."""
+    fake_sf.add_account(Name="Globex GmbH")
     fake_sf.server.malformed_next(1)
-    with pytest.raises(BusinessError, match="not valid JSON"):
+    with pytest.raises(TransientError, match=r"not valid JSON .* cuts the answer short") as error:
         list(client.query("SELECT Id FROM Account"))
+    assert error.value.http_status == 200
+
+
+def test_malformed_json_is_sent_again_in_place_with_quick_retries(fake_sf, sf_client, sf_settings):
+    client = sf_client(sf_settings())
+    client.http.quick_retries, client.http.quick_retry_wait = 2, 0.01
+    client.auth.token()
+    fake_sf.add_account(Name="Globex GmbH")
+    fake_sf.server.malformed_next(2)
+    records = list(client.query("SELECT Name FROM Account"))
+    assert [record["Name"] for record in records] == ["Globex GmbH"]
+    assert [r.status for r in fake_sf.server.requests][-3:] == [200, 200, 200]
+
+
+def test_sub_query_children_beyond_a_batch_are_read_from_their_next_records_url(fake_sf, client):
+    """Salesforce pages an opportunity's line items too: the deal comes with all of them."""
+    fake_sf.child_page_size = 2
+    ids = fake_sf.seed_demo()
+    product = ids["CONS-H"]
+    account = ids["globex"]
+    lines = [{"product_id": product, "quantity": 1 + n, "unit_price": 100.0 + n} for n in range(5)]
+    opportunity = fake_sf.add_opportunity(account, name="Five lines", lines=lines)
+    soql = (
+        "SELECT Id, (SELECT Id, Quantity FROM OpportunityLineItems) FROM Opportunity "
+        f"WHERE Id = '{opportunity}'"
+    )
+    [record] = list(client.query(soql))
+    children = record["OpportunityLineItems"]
+    assert children["done"] is True
+    assert sorted(line["Quantity"] for line in children["records"]) == [1, 2, 3, 4, 5]
+    nested = [r for r in fake_sf.server.requests if "/query/01g" in r.path]
+    assert len(nested) == 2, "two more batches of two lines"
+
+
+def test_query_page_returns_the_next_records_url_to_resume_with(fake_sf, sf_client, sf_settings):
+    fake_sf.page_size = 200
+    ids = fake_sf.seed_bulk(250, lines_per_deal=1)
+    client = sf_client(sf_settings())
+    records, locator = client.query_page("SELECT Id FROM Opportunity ORDER BY Id")
+    assert len(records) == 200 and locator.startswith("/services/data/v62.0/query/")
+    rest, locator = client.query_page(locator=locator)
+    assert locator is None
+    assert [r["Id"] for r in records + rest] == sorted(ids)
 
 
 def test_malformed_token_answer_is_transient(fake_sf, sf_client, sf_settings):
@@ -749,7 +795,10 @@ def test_modified_since_pages_oldest_first_from_the_cursor(fake_hs, private_app)
     )
     assert [record["id"] for record in records] == ids[20:]
     bodies = search_bodies(fake_hs)
-    assert [body["after"] for body in bodies] == ["0", "200", "400"]  # 430 records
+    # 430 records in three pages, each starting again at the last timestamp read (keyset).
+    assert [body["after"] for body in bodies] == ["0", "0", "0"]
+    starts = [int(body["filterGroups"][0]["filters"][0]["value"]) for body in bodies]
+    assert starts[0] == since_ms < starts[1] < starts[2]
     assert bodies[0]["filterGroups"][0]["filters"] == [
         {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(since_ms)}
     ]
@@ -779,6 +828,46 @@ def test_modified_since_restarts_the_search_before_the_result_cap(
     assert [int(start) for start in starts] == sorted(int(start) for start in starts)
     assert all(body["filterGroups"][0]["filters"][1] == extra for body in bodies)
     assert all(request.status == 200 for request in fake_hs.server.requests)
+
+
+def test_search_page_resumes_at_the_last_timestamp_read_from_a_stored_cursor(fake_hs, private_app):
+    """The cursor a pull keeps between jobs: each page starts again at the last timestamp read
+    (GTE), skipping the ids already read there; the search never pages towards the cap."""
+    ids = fake_hs.seed_bulk(450, lines_per_deal=0)
+    cursor, read, pages = {"start": 0}, [], 0
+    while cursor is not None:
+        cursor = json.loads(json.dumps(cursor))  # kept on the stream between jobs
+        records, cursor = private_app.search_page(
+            "deals", "hs_lastmodifieddate", cursor, ["dealname"]
+        )
+        read += [record["id"] for record in records]
+        pages += 1
+    assert read == ids, "every deal once, oldest first"
+    assert pages == 3
+    bodies = search_bodies(fake_hs)
+    assert {body["after"] for body in bodies} == {"0"}
+    starts = [int(body["filterGroups"][0]["filters"][0]["value"]) for body in bodies]
+    assert starts == sorted(starts) and starts[0] == 0 and starts[1] > 0
+
+
+def test_search_page_pages_within_a_timestamp_shared_by_a_whole_page(fake_hs, private_app):
+    frozen = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    fake_hs.clock = lambda: frozen  # the fake still moves 1 ms per write...
+    fake_hs.seed_bulk(5, lines_per_deal=0)
+    stamp = fake_hs.get("deals", fake_hs.ids("deals")[0])["properties"]["hs_lastmodifieddate"]
+    for deal_id in fake_hs.ids("deals"):  # ...so give them one stamp, as a bulk import can
+        fake_hs._record("deals", deal_id).properties["hs_lastmodifieddate"] = stamp
+    start = hs.to_ms(hs.parse_datetime(stamp))
+    cursor, read = {"start": start}, []
+    while cursor is not None:
+        records, cursor = private_app.search_page(
+            "deals", "hs_lastmodifieddate", cursor, ["dealname"], limit=2
+        )
+        read += [record["id"] for record in records]
+    assert sorted(read) == sorted(fake_hs.ids("deals"))
+    assert len(read) == len(set(read))
+    afters = [int(body["after"]) for body in search_bodies(fake_hs)]
+    assert afters == [0, 2, 4], "paged with after within the one timestamp"
 
 
 def test_batch_read_skips_missing_ids(fake_hs, private_app):
@@ -859,21 +948,89 @@ def test_batch_update_in_chunks_of_100(fake_hs, private_app):
     assert [len(r.json()["inputs"]) for r in calls] == [100, 50]
 
 
-def test_rate_limit_is_transient_with_retry_after(fake_hs, private_app):
+class Sleeps(list):
+    """A sleep that records its waits instead of waiting."""
+
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps(private_app):
+    private_app.sleep = Sleeps()
+    return private_app.sleep
+
+
+def test_a_short_retry_after_is_waited_in_place(fake_hs, private_app, sleeps):
     fake_hs.rate_limit_next(1, retry_after=7)
+    assert private_app.pipelines()
+    assert sleeps == [7.0]
+
+
+def test_a_long_retry_after_goes_to_the_queue(fake_hs, private_app, sleeps):
+    fake_hs.rate_limit_next(1, retry_after=45)
     with pytest.raises(TransientError) as error:
         private_app.pipelines()
-    assert error.value.retry_after == 7.0
+    assert error.value.retry_after == 45.0
     assert error.value.http_status == 429
     assert "You have reached your ten_secondly_rolling limit" in error.value.message
+    assert sleeps == []
     assert private_app.pipelines()  # the next call goes through
 
 
-def test_rate_limit_without_retry_after(fake_hs, private_app):
+def test_429_without_retry_after_waits_past_the_window_it_names(fake_hs, private_app, sleeps):
+    fake_hs.rate_limit_next(1)  # TEN_SECONDLY_ROLLING, no Retry-After (HubSpot's usual answer)
+    assert private_app.pipelines()
+    assert len(sleeps) == 1 and 10.0 <= sleeps[0] <= 12.5, "past the 10-second window"
+    sleeps.clear()
+    fake_hs.rate_limit_next(2, policy="SECONDLY")
+    private_app.search("deals", [], ["dealname"], "hs_lastmodifieddate")
+    assert len(sleeps) == 2
+    assert 1.0 <= sleeps[0] <= 1.25 and 2.0 <= sleeps[1] <= 2.25, "growing, past the second"
+
+
+def test_a_rate_limit_that_lasts_goes_to_the_queue_with_the_window(fake_hs, private_app, sleeps):
+    fake_hs.rate_limit_next(4, policy="SECONDLY")
+    with pytest.raises(TransientError) as error:
+        private_app.search("deals", [], ["dealname"], "hs_lastmodifieddate")
+    assert len(sleeps) == 3
+    assert error.value.retry_after >= 4.0, "the queue waits past the window, not 0.25 s"
+    assert "policy SECONDLY" in error.value.message
+
+
+def test_the_daily_limit_goes_to_the_queue_for_an_hour(fake_hs, private_app, sleeps):
     fake_hs.rate_limit_next(1, policy="DAILY")
     with pytest.raises(TransientError) as error:
         private_app.batch_read("deals", ["1"], ["dealname"])
-    assert error.value.retry_after is None
+    assert error.value.retry_after == hs.DAILY_RETRY_AFTER
+    assert "policy DAILY" in error.value.message
+    assert sleeps == []
+
+
+def test_searches_are_paced_below_the_search_limit(fake_hs, private_app):
+    """The fake enforces HubSpot's 5 searches per second; the client's search limiter keeps
+    below it, so a long search run meets no 429 at all."""
+    from odoo.addons.connector_base.engine.ratelimit import TokenBucket
+
+    fake_hs.enforce_search_limit = True
+    fake_hs.seed_bulk(30, lines_per_deal=0)
+    private_app.search_limiter = TokenBucket(4.0, burst=1)
+    started = time.monotonic()
+    for _n in range(9):
+        private_app.search("deals", [], ["dealname"], "hs_lastmodifieddate", limit=1)
+    assert time.monotonic() - started >= 1.9, "4 per second"
+    assert fake_hs.search_rejections == 0
+    assert all(request.status == 200 for request in fake_hs.server.requests)
+
+
+def test_an_unpaced_search_burst_is_rejected_by_the_fake_then_waited_out(fake_hs, private_app):
+    fake_hs.enforce_search_limit = True
+    private_app.sleep = time.sleep
+    for _n in range(8):
+        private_app.search("deals", [], ["dealname"], "hs_lastmodifieddate", limit=1)
+    assert fake_hs.search_rejections >= 1
+    statuses = [request.status for request in fake_hs.server.requests]
+    assert 429 in statuses and statuses[-1] == 200
 
 
 def test_get_returns_none_for_a_missing_object(fake_hs, private_app):

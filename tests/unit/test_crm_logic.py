@@ -4,6 +4,8 @@ import copy
 
 import pytest
 
+from odoo.addons.connector_base.engine.errors import BusinessError
+from odoo.addons.connector_base.engine.hashing import payload_hash
 from odoo.addons.connector_crm.engine import amendments, deals, hubspot, ownership, readiness
 from odoo.addons.connector_crm.engine import salesforce as sf
 from odoo.addons.connector_crm.engine.amendments import APPROVAL, DIRECT, REFUSED, Amendment, Change
@@ -489,6 +491,8 @@ def test_change_as_dict_is_json_ready():
 # Readiness -----------------------------------------------------------------------------------
 
 WHERE = "Salesforce deal 'Northwind - ERP implementation' (006A)"
+IN_SF = "in Salesforce (the deal's owner or a Salesforce admin can)"
+MAPPINGS = "Connectors > Configuration > Backends, tab Mappings; a Connector Manager can"
 PRODUCTS = {
     "IMPL": (101, "fixed"),  # creates the project
     "CONS-H": (102, None),  # no default billing model on the product mapping
@@ -566,14 +570,16 @@ def test_tax_treatment_mapped_to_no_fiscal_position_is_ready():
 @pytest.mark.parametrize("account", [None, {}, {"id": None, "name": "Northwind"}])
 def test_deal_without_account(account):
     result = readiness.check(ready_deal(account=account), mappings())
-    assert result.problems == [f"{WHERE} has no account/company: link it to one in Salesforce."]
+    assert result.problems == [
+        f"{WHERE} has no account/company: link it to one {IN_SF}, then retry."
+    ]
     assert not result.ready
 
 
 def test_empty_legal_entity():
     result = readiness.check(ready_deal(legal_entity=None), mappings())
     assert result.problems == [
-        f"Legal_Entity__c is empty on {WHERE}: set the legal entity in Salesforce."
+        f"Legal_Entity__c is empty on {WHERE}: set the legal entity {IN_SF}, then retry."
     ]
     assert result.company_id is None
 
@@ -583,7 +589,7 @@ def test_unmapped_legal_entity_and_no_currency_check_without_company():
     result = readiness.check(ready_deal(legal_entity="Acme Consulting Mars"), maps)
     assert result.problems == [
         f"Legal_Entity__c 'Acme Consulting Mars' on {WHERE} has no mapping: add it to the "
-        "backend's legal entity mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
+        f"backend's legal entity mapping ({MAPPINGS}), then retry."
     ]
     assert result.company_id is None
     assert maps.currency_ok.calls == []
@@ -592,7 +598,8 @@ def test_unmapped_legal_entity_and_no_currency_check_without_company():
 def test_empty_tax_treatment():
     result = readiness.check(ready_deal(tax_treatment=""), mappings())
     assert result.problems == [
-        f"Tax_Treatment__c is empty on {WHERE}: set the tax treatment in Salesforce."
+        f"Tax_Treatment__c is empty on {WHERE}: set the tax treatment {IN_SF}, or choose a "
+        "default tax treatment on the backend's Deals tab (a Connector Manager can), then retry."
     ]
 
 
@@ -600,7 +607,7 @@ def test_unmapped_tax_treatment():
     result = readiness.check(ready_deal(tax_treatment="Zero rated"), mappings())
     assert result.problems == [
         f"Tax_Treatment__c 'Zero rated' on {WHERE} has no mapping: add it to the backend's tax "
-        "treatment mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
+        f"treatment mapping ({MAPPINGS}), then retry."
     ]
     assert result.fiscal_position_id is None
 
@@ -609,7 +616,7 @@ def test_unmapped_template_is_a_problem_even_with_a_default():
     result = readiness.check(ready_deal(project_template="Agile"), mappings(default_template=99))
     assert result.problems == [
         f"Project_Template__c 'Agile' on {WHERE} has no mapping: add it to the backend's project "
-        "template mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
+        f"template mapping ({MAPPINGS}), then retry."
     ]
     assert result.template_id is None
 
@@ -623,7 +630,9 @@ def test_empty_template_takes_the_default_template():
 def test_empty_template_without_default():
     result = readiness.check(ready_deal(project_template=None), mappings())
     assert result.problems == [
-        f"Project_Template__c is empty on {WHERE}: set the project template in Salesforce."
+        f"Project_Template__c is empty on {WHERE}: set the project template {IN_SF}, or choose "
+        "a default project template on the backend's Deals tab (a Connector Manager can), then "
+        "retry."
     ]
 
 
@@ -631,7 +640,7 @@ def test_unmapped_deal_billing_model():
     result = readiness.check(ready_deal(billing_model="Barter"), mappings())
     assert result.problems == [
         f"Billing_Model__c 'Barter' on {WHERE} has no mapping: add it to the backend's billing "
-        "model mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
+        f"model mapping ({MAPPINGS}), then retry."
     ]
 
 
@@ -641,7 +650,7 @@ def test_unmapped_line_billing_model_skips_the_line():
     result = readiness.check(deal, mappings())
     assert result.problems == [
         f"OpportunityLineItem.Billing_Model__c 'Pay what you want' on {WHERE} has no mapping: add "
-        "it to the backend's billing model mapping (Connectors > Configuration > Backends, tab Mappings), then retry."
+        f"it to the backend's billing model mapping ({MAPPINGS}), then retry."
     ]
     assert [item["id"] for item, _product, _model in result.lines] == ["00kA"]
 
@@ -695,7 +704,9 @@ def test_line_without_any_billing_model():
     result = readiness.check(deal, mappings())
     assert result.problems == [
         f"Line 'Consulting hours' on {WHERE} has no billing model: set Billing_Model__c on the "
-        "deal or the line, or a default billing model on the product mapping."
+        f"deal, or set OpportunityLineItem.Billing_Model__c on the line {IN_SF}, or give the "
+        "product mapping of 'CONS-H' a default billing model, or the backend a default billing "
+        f"model ({MAPPINGS}), then retry."
     ]
     assert [item["id"] for item, _product, _model in result.lines] == ["00kA"]
 
@@ -706,7 +717,8 @@ def test_unmapped_product_names_its_code():
     result = readiness.check(deal, mappings())
     assert result.problems == [
         f"Product 'NEW-SKU' (Data migration add-on) on {WHERE} has no product mapping: map it to "
-        "an Odoo service product (Connectors > Configuration > Backends, tab Mappings > Products), then retry."
+        "an Odoo service product (Connectors > Configuration > Backends, tab Mappings > "
+        "Products, or Connectors > CRM > Product mappings; a Connector Manager can), then retry."
     ]
     assert len(result.lines) == 2
 
@@ -728,7 +740,7 @@ def test_unmapped_product_without_code_is_named_by_its_reference_or_name():
 def test_deal_without_lines():
     result = readiness.check(ready_deal(lines=[]), mappings())
     assert result.problems == [
-        f"{WHERE} has no products: add at least one product line in Salesforce."
+        f"{WHERE} has no products: add at least one product line {IN_SF}, then retry."
     ]
 
 
@@ -738,7 +750,8 @@ def test_no_product_creating_a_project():
     result = readiness.check(deal, mappings())
     assert result.problems == [
         f"No product of {WHERE} creates a project: set 'Create on Order' to a project on at least "
-        "one mapped service product."
+        "one mapped service product (Sales > Products > Products, tab Sales; a Sales "
+        "administrator can), then retry."
     ]
 
 
@@ -757,16 +770,109 @@ def test_currency_problem_is_reported_with_the_deal():
 
 def test_every_problem_is_listed_at_once():
     deal = {"id": "006Z", "name": "Empty", "lines": [line("00kA", "NEW-SKU", 1, 1)]}
-    result = readiness.check(deal, mappings(crm_name="HubSpot", field_labels={}))
+    maps = mappings(
+        crm_name="HubSpot",
+        field_labels={},
+        backend_name="HubSpot (test)",
+        fixers={"mappings": "ask Ada Lovelace (Connector Manager)", "crm": "Grace can"},
+    )
+    result = readiness.check(deal, maps)
     where = "HubSpot deal 'Empty' (006Z)"
+    backend = "a Connector Manager can"
     assert result.problems == [
-        f"{where} has no account/company: link it to one in HubSpot.",
-        f"legal_entity is empty on {where}: set the legal entity in HubSpot.",
-        f"tax_treatment is empty on {where}: set the tax treatment in HubSpot.",
-        f"project_template is empty on {where}: set the project template in HubSpot.",
+        f"{where} has no account/company: link it to one in HubSpot (Grace can), then retry.",
+        f"legal_entity is empty on {where}: set the legal entity in HubSpot (Grace can), then "
+        "retry.",
+        f"tax_treatment is empty on {where}: set the tax treatment in HubSpot (Grace can), or "
+        f"choose a default tax treatment on the backend's Deals tab ({backend}), then retry.",
+        f"project_template is empty on {where}: set the project template in HubSpot (Grace "
+        "can), or choose a default project template on the backend's Deals tab "
+        f"({backend}), then retry.",
         f"Product 'NEW-SKU' (NEW-SKU) on {where} has no product mapping: map it to an Odoo "
-        "service product (Connectors > Configuration > Backends, tab Mappings > Products), then retry.",
+        "service product (Connectors > Configuration > Backends > HubSpot (test), tab Mappings "
+        "> Products, or Connectors > CRM > Product mappings; ask Ada Lovelace (Connector "
+        "Manager)), then retry.",
     ]
+
+
+def test_unmapped_optional_fields_fall_back_to_the_backend_defaults():
+    """An org without the custom fields: no legal entity, tax treatment, template or billing
+    model field. Deals go to the default company, Odoo's own fiscal position rules, the default
+    template and the product mapping's billing model."""
+    deal = ready_deal(legal_entity=None, tax_treatment=None, project_template=None)
+    deal["billing_model"] = None
+    deal["lines"] = [line("00kA", "IMPL", 1, 30000, model=None)]
+    maps = mappings(mapped_fields={"po_number"}, default_company_id=5, default_template=99)
+    result = readiness.check(deal, maps)
+    assert result.problems == []
+    assert (result.company_id, result.fiscal_position_id, result.template_id) == (5, None, 99)
+    assert [model for _line, _product, model in result.lines] == ["fixed"]
+
+
+def test_a_default_tax_treatment_is_used_when_the_deal_has_none():
+    maps = mappings(
+        mapped_fields=set(), default_company_id=1, default_tax_treatment="EU reverse charge"
+    )
+    assert readiness.check(ready_deal(tax_treatment=None), maps).fiscal_position_id == 7
+    maps = mappings(default_tax_treatment="EU reverse charge")
+    assert readiness.check(ready_deal(tax_treatment=""), maps).fiscal_position_id == 7
+
+
+def test_unmapped_fields_without_defaults_name_what_is_really_missing():
+    deal = ready_deal(project_template=None, billing_model=None)
+    deal["lines"] = [line("00kB", "CONS-H", 1, 150, model=None, name="Consulting hours")]
+    maps = mappings(mapped_fields={"legal_entity", "tax_treatment"}, default_company_id=1)
+    problems = readiness.check(deal, maps).problems
+    assert problems == [
+        f"No project template for {WHERE}: the backend maps no CRM field for it and has no "
+        "default project template: choose one on the backend's Deals tab (a Connector Manager "
+        "can), then retry.",
+        f"Line 'Consulting hours' on {WHERE} has no billing model: give the product mapping of "
+        "'CONS-H' a default billing model, or the backend a default billing model "
+        f"({MAPPINGS}), then retry.",
+    ]
+
+
+def test_tax_treatment_resolves_to_the_fiscal_position_of_the_deal_company():
+    positions = {"EU reverse charge": {1: 71, 2: 72}, "Domestic": {}}
+    maps = mappings(tax_treatments=positions, company_names={3: "Acme Consulting UK"})
+    us = readiness.check(ready_deal(), maps)
+    eu = readiness.check(ready_deal(legal_entity="Acme Consulting EU"), maps)
+    assert (us.fiscal_position_id, eu.fiscal_position_id) == (71, 72)
+    assert readiness.check(ready_deal(tax_treatment="Domestic"), maps).fiscal_position_id is False
+    maps.legal_entities["Acme Consulting UK"] = 3
+    uk = readiness.check(ready_deal(legal_entity="Acme Consulting UK"), maps)
+    assert uk.problems == [
+        f"Tax treatment 'EU reverse charge' of {WHERE} has no fiscal position of Acme Consulting "
+        "UK, the legal entity the deal is signed by (only of other companies): add Acme "
+        "Consulting UK's fiscal position to that tax treatment's mapping "
+        f"({MAPPINGS}), then retry."
+    ]
+
+
+def test_line_prices_come_from_the_price_function_and_unreachable_amounts_are_problems():
+    deal = ready_deal()
+    calls = []
+
+    def line_price(item, company_id, currency):
+        calls.append((item["id"], company_id, currency))
+        return None if item["id"] == "00kB" else (60000.0, 0.0)
+
+    result = readiness.check(deal, mappings(line_price=line_price))
+    assert calls == [("00kA", 1, "USD"), ("00kB", 1, "USD")]
+    assert result.prices == {"00kA": (60000.0, 0.0)}
+    assert len(result.problems) == 1
+    assert result.problems[0].startswith(f"Line 'TRAIN' on {WHERE}: its amount")
+    assert "Decimal Accuracy" in result.problems[0]
+
+
+def test_tax_warning_is_kept_without_stopping_the_deal():
+    def warning(position_id, company_id, deal, product_ids):
+        return f"position {position_id} of company {company_id} on {product_ids}"
+
+    result = readiness.check(ready_deal(), mappings(tax_warning=warning))
+    assert result.ready
+    assert result.warnings == ["position 7 of company 1 on [101, 103]"]
 
 
 # Deal shapes ---------------------------------------------------------------------------------
@@ -777,6 +883,14 @@ def test_fingerprint_ignores_modification_stamp_and_writeback():
     echo = snapshot(modified="2026-03-17T08:30:00", writeback={"Odoo_Id__c": "SO042"})
     assert deals.fingerprint(deal) == deals.fingerprint(echo)
     assert len(deals.fingerprint(deal)) == 64
+
+
+def test_fingerprint_is_the_suite_payload_hash_of_what_odoo_compares():
+    deal = snapshot(modified="2026-03-16T10:00:00", writeback={"Odoo_Id__c": "SO042"})
+    compared = {k: v for k, v in deal.items() if k not in ("modified", "writeback")}
+    assert deals.fingerprint_payload(deal) == compared
+    assert deals.fingerprint(deal) == payload_hash(compared)
+    assert deals.record_fingerprint({"phone": "1"}) == payload_hash({"phone": "1"})
 
 
 def test_fingerprint_does_not_depend_on_key_order():
@@ -870,6 +984,7 @@ def sf_record():
                     "Quantity": 200.0,
                     "UnitPrice": 150.0,
                     "Discount": 5.0,
+                    "TotalPrice": 28500.0,
                     "Description": "Senior consultants",
                     "Billing_Model__c": "Time and Materials",
                 },
@@ -976,6 +1091,8 @@ def test_sf_normalize_opportunity():
                 "quantity": 200.0,
                 "price_unit": 150.0,
                 "discount": 5.0,
+                "discount_amount": 0.0,
+                "amount": 28500.0,
                 "billing_model": "Time and Materials",
             },
             {
@@ -986,6 +1103,8 @@ def test_sf_normalize_opportunity():
                 "quantity": 2.0,
                 "price_unit": 1200.0,
                 "discount": 0.0,
+                "discount_amount": 0.0,
+                "amount": 2400.0,  # no TotalPrice selected: Salesforce's own formula
                 "billing_model": None,
             },
         ],
@@ -1022,8 +1141,8 @@ def test_sf_opportunity_fields_select_the_renamed_custom_and_writeback_fields_on
     assert "Legal_Entity__c" not in fields
     assert {"Cap__c", "Odoo_Id__c", "Account.Name", "Account.BillingCity"} <= set(fields)
     assert fields[-2] == (
-        "(SELECT Id, Product2Id, ProductCode, Name, Quantity, UnitPrice, Discount, Description, "
-        "Billing_Model__c FROM OpportunityLineItems)"
+        "(SELECT Id, Product2Id, ProductCode, Name, Quantity, UnitPrice, Discount, TotalPrice, "
+        "Description, Billing_Model__c FROM OpportunityLineItems)"
     )
     assert fields[-1].startswith("(SELECT ContactId, IsPrimary, Contact.FirstName")
     assert fields[-1].endswith("FROM OpportunityContactRoles)")
@@ -1096,6 +1215,8 @@ HS_LINES = [
             "quantity": "100",
             "price": "140.00",
             "discount": None,
+            "hs_discount_percentage": "12.5",
+            "amount": "12250.00",
             "hs_product_id": "40002",
             "hs_sku": "CONS-H",
             "billing_model": "Time and Materials",
@@ -1186,7 +1307,9 @@ def test_hs_normalize_deal():
                 "name": "Implementation",
                 "quantity": 1.0,
                 "price_unit": 25000.0,
-                "discount": 500.0,
+                "discount": 0.0,  # HubSpot's "discount" is an amount off per unit
+                "discount_amount": 500.0,
+                "amount": 24500.0,  # no amount sent: HubSpot's own formula
                 "billing_model": "Fixed Fee",
             },
             {
@@ -1196,7 +1319,9 @@ def test_hs_normalize_deal():
                 "name": "Consulting hours",
                 "quantity": 100.0,
                 "price_unit": 140.0,
-                "discount": 0.0,
+                "discount": 12.5,  # hs_discount_percentage
+                "discount_amount": 0.0,
+                "amount": 12250.0,
                 "billing_model": "Time and Materials",
             },
         ],
@@ -1222,6 +1347,38 @@ def test_hs_normalize_open_archived_deal_without_company():
     assert deal["contacts"] == deal["lines"] == []
 
 
+def test_unmapped_deal_fields_are_neither_read_nor_selected():
+    names = dict(
+        deals.SF_DEAL_FIELD_DEFAULTS,
+        tax_treatment=None,
+        po_number="",
+        cap_amount=None,
+        line_billing_model=None,
+    )
+    fields = deals.sf_opportunity_fields(names)
+    assert not {"Tax_Treatment__c", "PO_Number__c", "Cap_Amount__c", None, ""} & set(fields)
+    assert "Billing_Model__c FROM" not in fields[-2]
+    record = dict(sf_record(), Tax_Treatment__c="Domestic", PO_Number__c="PO-1")
+    deal = deals.sf_normalize_opportunity(record, names)
+    assert (deal["tax_treatment"], deal["po_number"], deal["cap_amount"]) == (None, None, None)
+    assert {line["billing_model"] for line in deal["lines"]} == {None}
+    hs_names = dict(deals.HS_DEAL_FIELD_DEFAULTS, tax_treatment=None, line_billing_model="")
+    assert "tax_treatment" not in deals.hs_deal_properties(hs_names)
+    assert deals.hs_line_properties(hs_names) == list(deals.HS_LINE_PROPERTIES)
+    deal = deals.hs_normalize_deal(hs_deal_record(), hs_names, line_items=HS_LINES)
+    assert deal["tax_treatment"] is None
+    assert {line["billing_model"] for line in deal["lines"]} == {None}
+
+
+def test_a_salesforce_deal_with_part_of_its_lines_is_refused():
+    record = sf_record()
+    record["OpportunityLineItems"].update(
+        totalSize=250, done=False, nextRecordsUrl="/services/data/v62.0/query/01gX-2"
+    )
+    with pytest.raises(BusinessError, match="only 2 of the 250 OpportunityLineItems of 006A"):
+        deals.sf_normalize_opportunity(record, FIELD_NAMES)
+
+
 def test_hs_property_lists():
     names = dict(deals.HS_DEAL_FIELD_DEFAULTS, legal_entity="entity")
     properties = deals.hs_deal_properties(names, ["odoo_sale_order", "dealname"])
@@ -1231,6 +1388,10 @@ def test_hs_property_lists():
     assert "legal_entity" not in properties
     assert deals.hs_line_properties(dict(names, line_billing_model="line_model"))[-1] == (
         "line_model"
+    )
+    line_properties = deals.hs_line_properties(names)
+    assert {"price", "quantity", "amount", "discount", "hs_discount_percentage"} <= set(
+        line_properties
     )
 
 

@@ -9,11 +9,14 @@ from . import connector_binding
 from . import connector_crm_deal_version
 from . import connector_crm_conflict
 from . import connector_crm_engagement
+from . import connector_crm_engagement_mappings
+from . import connector_crm_engagement_creation
 from . import connector_crm_engagement_amendments
 from . import connector_crm_engagement_push
 from . import res_partner
 from . import sale_order
 from . import sale_order_line
+from . import account_fiscal_position
 from . import account_move
 from . import project_milestone
 from . import project_update

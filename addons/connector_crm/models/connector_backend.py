@@ -42,6 +42,10 @@ WRITEBACK_KEYS = [
 ]
 # In-place retries of a failed CRM call (a blip) before the job itself is retried.
 QUICK_RETRIES = 2
+# A pull reads one page per job and queues the next page as a job of its own: its progress is
+# durable page by page, and a failure retries one page, not the whole import. The next page
+# runs before the deals already queued (lower priority number).
+PULL_PRIORITY = 5
 SF_WRITEBACK_DEFAULTS = {
     "invoiced_total": "Odoo_Invoiced_Total__c",
     "paid_total": "Odoo_Paid_Total__c",
@@ -152,6 +156,21 @@ class ConnectorBackend(models.Model):
     )
     crm_default_template_id = fields.Many2one(
         "project.project", string="Default project template", help="When the deal names none."
+    )
+    crm_default_tax_treatment = fields.Char(
+        string="Default tax treatment",
+        help="A tax treatment of the mappings (e.g. Domestic) for deals that give none (no tax "
+        "treatment field, or an empty one). Empty: without a tax treatment field, Odoo's own "
+        "fiscal position rules decide from the customer's country and VAT number.",
+    )
+    crm_mapping_contact_id = fields.Many2one(
+        "res.users",
+        string="Mappings contact",
+        domain=lambda self: [
+            ("groups_id", "in", self.env.ref("connector_base.group_connector_manager").ids)
+        ],
+        help="The Connector Manager that messages about missing mappings name (deals needing "
+        "attention). Empty: they name the backend's Connector Managers.",
     )
     crm_value_map_ids = fields.One2many(
         "connector.crm.value.map", "backend_id", string="Value mappings"
@@ -335,12 +354,11 @@ class ConnectorBackend(models.Model):
         return (self.env.cr.dbname, self.id, *parts)
 
     def _crm_deal_field_names(self):
-        defaults = (
-            deal_shapes.SF_DEAL_FIELD_DEFAULTS
-            if self.backend_type == "salesforce"
-            else deal_shapes.HS_DEAL_FIELD_DEFAULTS
-        )
-        return {key: self[f"crm_field_{key}"] or defaults[key] for key, _label in DEAL_FIELD_KEYS}
+        """Deal field key -> CRM field name; None for a field left unmapped (optional fields:
+        a new backend gets the default names, an admin clears those the CRM does not have)."""
+        return {
+            key: (self[f"crm_field_{key}"] or "").strip() or None for key, _l in DEAL_FIELD_KEYS
+        }
 
     def _crm_writeback_fields(self):
         """Odoo value key -> CRM field name, for the fields configured to be written back."""
@@ -358,7 +376,8 @@ class ConnectorBackend(models.Model):
                 "description": "description",
             },
         }.get(self.backend_type, {})
-        return dict(standard, po_number=self._crm_deal_field_names()["po_number"])
+        po_number = self._crm_deal_field_names()["po_number"]
+        return dict(standard, po_number=po_number) if po_number else standard
 
     def _crm_remote_field_label(self, obj, key):
         if self.backend_type not in CRM_TYPES:
@@ -413,6 +432,15 @@ class ConnectorBackend(models.Model):
                 _(
                     "Salesforce's daily API request limit is used up (REQUEST_LIMIT_EXCEEDED): "
                     "jobs are retried in an hour. Raise the org's limit or lower the sync volume."
+                ),
+            )
+        elif self.backend_type == "hubspot" and "policy DAILY" in (message or ""):
+            self._set_health(
+                "degraded",
+                _(
+                    "HubSpot's daily API limit of the portal is used up: jobs are retried in an "
+                    "hour, and the limit resets at midnight in the portal's time zone. Raise the "
+                    "portal's limit (API add-on) or lower the sync volume."
                 ),
             )
 
@@ -565,10 +593,54 @@ class ConnectorBackend(models.Model):
         return {row[0] for row in self.env.cr.fetchall()}
 
     def _crm_queue_deals(self, deals, stream=None, source="pull"):
+        """Queue what the pulled deals need: a deal sync (amendment check) for converted deals,
+        the engagement job for new won ones. Returns the deals queued."""
         bound = self._crm_bound_ids("deal", [deal["id"] for deal in deals])
         wanted = [deal for deal in deals if self._crm_wanted(deal, bound)]
-        self.env["connector.job"]._enqueue_many(self, self._crm_deal_specs(wanted, source))
+        syncs = [deal for deal in wanted if deal["id"] in bound]
+        self.env["connector.job"]._enqueue_many(self, self._crm_deal_specs(syncs, source))
+        new = [deal for deal in wanted if deal["id"] not in bound]
+        self.env["connector.crm.engagement"]._queue_engagements(self, new, source)
         return wanted
+
+    # Pulls page by page ----------------------------------------------------------------------
+
+    def _crm_cursor_state(self, stream):
+        """The stream's cursor token: a JSON object (the deleted-records window, the position
+        of a pull in progress)."""
+        try:
+            state = json.loads(stream.cursor_value or "{}")
+        except ValueError:
+            state = {}
+        return state if isinstance(state, dict) else {}
+
+    def _crm_pull_next_page(self, stream, job, state, count):
+        """Keep the position of the pull in progress on the stream and queue the job of its
+        next page (same stream: it runs after this one, before the deals queued meanwhile)."""
+        stream._record_pull_result(new_cursor_value=json.dumps(state, default=str), count=count)
+        progress = state["pull"]
+        position = hashlib.sha256(
+            json.dumps(progress, sort_keys=True, default=str).encode()
+        ).hexdigest()[:24]
+        return self.sudo()._enqueue(
+            "stream.pull",
+            {"stream_id": stream.id, "code": stream.code, "next_page": True},
+            idempotency_key=f"pull:{stream.id}:page:{position}",
+            record_key=f"stream:{stream.id}",
+            direction="inbound",
+            source=job.source,
+            priority=PULL_PRIORITY,
+        )
+
+    def _crm_pull_done(self, stream, state, cursor_date, count):
+        """The pull read its last page: the cursor moves to the newest change it saw."""
+        state.pop("pull", None)
+        stream._record_pull_result(
+            new_cursor_date=cursor_date,
+            new_cursor_value=json.dumps(state, default=str) if state else "",
+            count=count,
+        )
+        return stream
 
     def _job_crm_deal_sync(self, job):
         return self.env["connector.crm.engagement"]._sync_deal(self, job)
@@ -658,7 +730,8 @@ class ConnectorBackend(models.Model):
                 for key, field in self._fields.items()
                 if field.type in ("char", "selection")
                 and (
-                    key.startswith(("crm_field_", "crm_wb_")) or key == "crm_default_billing_model"
+                    key.startswith(("crm_field_", "crm_wb_"))
+                    or key in ("crm_default_billing_model", "crm_default_tax_treatment")
                 )
             },
             "default_template": ref(self.crm_default_template_id),
@@ -668,7 +741,10 @@ class ConnectorBackend(models.Model):
                     "remote_value": line.remote_value,
                     "company": ref(line.target_company_id),
                     "payment_terms": ref(line.payment_term_id),
-                    "fiscal_position": ref(line.fiscal_position_id),
+                    "fiscal_positions": [
+                        [position.name, position.company_id.name]
+                        for position in line.fiscal_position_ids
+                    ],
                     "billing_model": line.billing_model or None,
                     "billing_cycle": line.billing_cycle or None,
                     "rate_card": ref(line.rate_card_id),

@@ -1,6 +1,9 @@
 from urllib.parse import urlencode
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.connector_base.engine.ratelimit import bucket_for
 
 from ..engine import deals as shapes
 from ..engine import hubspot as hs
@@ -23,6 +26,23 @@ class ConnectorBackendHubspot(models.Model):
     """HubSpot calls of a CRM backend (reached through ``_crm('<name>')``)."""
 
     _inherit = "connector.backend"
+
+    crm_search_rate = fields.Float(
+        string="Search rate (requests/s)",
+        default=hs.SEARCH_RATE,
+        help="HubSpot: the search endpoints have their own limit (about 4-5 requests per second "
+        "per account, shared by every app of the portal), apart from the 10-second limit that "
+        "the backend's rate limit follows. Pulls search at most this often from one Odoo "
+        "process (0: no pacing).",
+    )
+
+    @api.constrains("crm_search_rate")
+    def _check_crm_search_rate(self):
+        for backend in self:
+            if backend.crm_search_rate < 0:
+                raise ValidationError(
+                    _("The search rate is in requests per second: 0 (no pacing) or more.")
+                )
 
     # Clients ---------------------------------------------------------------------------------
 
@@ -55,7 +75,14 @@ class ConnectorBackendHubspot(models.Model):
         http = self._http_client(
             base_url=self._hs_api_url(), auth=auth, quick_retries=QUICK_RETRIES
         )
-        return hs.HubSpotClient(http, settings.path_prefix, on_rate=self._hs_on_rate)
+        search_limiter = None
+        if self.crm_search_rate:
+            search_limiter = bucket_for(
+                (self.env.cr.dbname, self.id, "search"), self.crm_search_rate, burst=1
+            )
+        return hs.HubSpotClient(
+            http, settings.path_prefix, on_rate=self._hs_on_rate, search_limiter=search_limiter
+        )
 
     def _hs_on_rate(self, remaining, daily):
         try:
@@ -154,26 +181,37 @@ class ConnectorBackendHubspot(models.Model):
         return deals
 
     def _hs_pull_deals(self, stream, job):
+        """One search page of the deals changed since the cursor (the first pull: won since the
+        start date); the next page is a job of its own that resumes at the last timestamp read
+        (keyset window: durable page by page, never near the 10,000-result cap)."""
         client = self._hs_client()
-        started = fields.Datetime.now()
-        since = self._crm_stream_since(stream)
+        state = self._crm_cursor_state(stream)
+        progress = state.get("pull")
+        if not progress:
+            since = self._crm_stream_since(stream)
+            progress = {
+                "first": since is None,
+                "started": fields.Datetime.to_string(fields.Datetime.now()),
+                "cursor": {"start": hs.to_ms(since) if since else 0},
+                "newest": fields.Datetime.to_string(stream.cursor_date)
+                if stream.cursor_date
+                else None,
+                "count": 0,
+            }
         properties = shapes.hs_deal_properties(
             self._crm_deal_field_names(), list(self._crm_writeback_fields().values())
         )
         filters = []
-        if since is None:
+        if progress["first"]:
             start = fields.Datetime.to_datetime(self._crm_start_date())
-            since_ms = 0
             filters = [
                 {"propertyName": "hs_is_closed_won", "operator": "EQ", "value": "true"},
                 {"propertyName": "closedate", "operator": "GTE", "value": str(hs.to_ms(start))},
             ]
-        else:
-            since_ms = hs.to_ms(since)
-        records = list(
-            client.modified_since("deals", STAMP["deals"], since_ms, properties, filters)
+        records, cursor = client.search_page(
+            "deals", STAMP["deals"], progress["cursor"], properties, filters
         )
-        newest = stream.cursor_date or None
+        newest = fields.Datetime.to_datetime(progress.get("newest"))
         for record in records:
             stamp = hs.parse_datetime((record.get("properties") or {}).get(STAMP["deals"]))
             if stamp and (newest is None or stamp > newest):
@@ -186,9 +224,18 @@ class ConnectorBackendHubspot(models.Model):
             if str(r["id"]) in bound
             or (r.get("properties") or {}).get("hs_is_closed_won") == "true"
         ]
-        queued = self._crm_queue_deals(self._hs_normalize(client, candidates))
-        stream._record_pull_result(new_cursor_date=newest or started, count=len(queued))
-        return stream
+        queued = len(self._crm_queue_deals(self._hs_normalize(client, candidates)))
+        progress.update(
+            cursor=cursor,
+            newest=fields.Datetime.to_string(newest) if newest else None,
+            count=progress.get("count", 0) + queued,
+        )
+        if cursor is not None:
+            state["pull"] = progress
+            self._crm_pull_next_page(stream, job, state, queued)
+            return stream
+        started = fields.Datetime.to_datetime(progress["started"])
+        return self._crm_pull_done(stream, state, newest or started, progress["count"])
 
     def _hs_fetch_deal(self, deal_id):
         client = self._hs_client()

@@ -1,11 +1,12 @@
 import hmac
-import json
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from odoo import _, fields, models
 
+from odoo.addons.connector_base.engine.errors import BusinessError
 from odoo.addons.connector_base.engine.signatures import SignatureError
 
 from ..engine import deals as shapes
@@ -17,6 +18,8 @@ FLOW_SECRET_HEADER = "X-Connector-Flow-Secret"
 DELETED_LOG_DAYS = 15
 DELETED_MIN_WINDOW = timedelta(minutes=1)
 SF_OBJECTS = {"account": "Account", "contact": "Contact"}
+
+_logger = logging.getLogger(__name__)
 
 
 class ConnectorBackendSalesforce(models.Model):
@@ -119,39 +122,78 @@ class ConnectorBackendSalesforce(models.Model):
         )
 
     def _sf_pull_deals(self, stream, job):
+        """One page of the deals changed since the cursor (the first pull: won since the start
+        date); the next page is a job of its own (durable progress, see _crm_pull_next_page).
+
+        Between jobs the pull keeps Salesforce's ``nextRecordsUrl``; when Salesforce no longer
+        knows it (query locators expire after some minutes), the query runs again from the
+        second of the last change read (Salesforce compares SystemModstamp to the second): what
+        is read twice is queued once (job keys)."""
         client = self._sf_client()
-        # Microseconds kept: the deleted-records window ends exactly here.
-        started = datetime.now(UTC).replace(tzinfo=None)
-        since = self._crm_stream_since(stream)
-        if since is None:
-            where = f"IsWon = true AND CloseDate >= {fields.Date.to_string(self._crm_start_date())}"
-        else:
-            where = f"SystemModstamp >= {sf.soql_datetime(since)}"
-        soql = f"SELECT {self._sf_deal_select()} FROM Opportunity WHERE {where} ORDER BY SystemModstamp, Id"
-        deals = []
-        newest = stream.cursor_date or None
-        for record in client.query(soql):
-            deal = self._sf_normalize(record)
-            deals.append(deal)
+        state = self._crm_cursor_state(stream)
+        progress = state.get("pull")
+        if not progress:
+            # Microseconds kept: the deleted-records window ends exactly here.
+            since = self._crm_stream_since(stream)
+            progress = {
+                "started": fields.Datetime.to_string(datetime.now(UTC).replace(tzinfo=None)),
+                "since": sf.soql_datetime(since) if since else None,
+                "newest": fields.Datetime.to_string(stream.cursor_date)
+                if stream.cursor_date
+                else None,
+                "count": 0,
+            }
+        records, locator = self._sf_pull_page(client, progress)
+        deals = [self._sf_normalize(record) for record in records]
+        newest = fields.Datetime.to_datetime(progress.get("newest"))
+        for record in records:
             stamp = sf.parse_datetime(record.get("SystemModstamp"))
             if stamp and (newest is None or stamp > newest):
                 newest = stamp
-        queued = self._crm_queue_deals(deals)
-        deleted_until = self._sf_queue_deleted(client, stream, started)
-        stream._record_pull_result(
-            new_cursor_date=newest or started.replace(microsecond=0),
-            new_cursor_value=json.dumps({"deleted_until": deleted_until}),
-            count=len(queued),
+        queued = len(self._crm_queue_deals(deals))
+        progress.update(
+            newest=fields.Datetime.to_string(newest) if newest else None,
+            count=progress.get("count", 0) + queued,
+            locator=locator,
+            resume=sf.soql_datetime(newest) if newest else progress.get("resume"),
         )
-        return stream
+        if locator:
+            state["pull"] = progress
+            self._crm_pull_next_page(stream, job, state, queued)
+            return stream
+        started = fields.Datetime.to_datetime(progress["started"])
+        state["deleted_until"] = self._sf_queue_deleted(client, stream, started, state)
+        return self._crm_pull_done(
+            stream, state, newest or started.replace(microsecond=0), progress["count"]
+        )
 
-    def _sf_queue_deleted(self, client, stream, now):
+    def _sf_pull_page(self, client, progress):
+        """The next page of the pull: from its nextRecordsUrl, or by querying (again)."""
+        if progress.get("locator"):
+            try:
+                return client.query_page(locator=progress["locator"])
+            except BusinessError as exc:
+                if "INVALID_QUERY_LOCATOR" not in str(exc):
+                    raise
+                _logger.info("Salesforce query locator expired: the pull queries again")
+        if progress.get("since") is None and not progress.get("resume"):
+            where = f"IsWon = true AND CloseDate >= {fields.Date.to_string(self._crm_start_date())}"
+        else:
+            where = f"SystemModstamp >= {progress.get('resume') or progress['since']}"
+            if progress.get("since") is None:
+                where += (
+                    " AND IsWon = true AND CloseDate >= "
+                    f"{fields.Date.to_string(self._crm_start_date())}"
+                )
+        soql = (
+            f"SELECT {self._sf_deal_select()} FROM Opportunity WHERE {where} "
+            "ORDER BY SystemModstamp, Id"
+        )
+        return client.query_page(soql)
+
+    def _sf_queue_deleted(self, client, stream, now, state):
         """Queue the deletion of converted deals from the deleted-records log; returns the end of
         the window read (the next start)."""
-        try:
-            state = json.loads(stream.cursor_value or "{}")
-        except ValueError:
-            state = {}
         start = fields.Datetime.to_datetime(state.get("deleted_until")) or now
         oldest = now - timedelta(days=DELETED_LOG_DAYS) + timedelta(minutes=5)
         if start < oldest:

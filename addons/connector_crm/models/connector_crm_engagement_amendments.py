@@ -97,16 +97,21 @@ class ConnectorCrmEngagementAmendments(models.AbstractModel):
             + (f" ({change.reason})" if change.reason else "")
             for change in amendment.of(amend.REFUSED)
         )
+        managers = order._crm_billing_managers().filtered(
+            lambda user: user.has_group("ps_billing_rules.group_billing_manager")
+        )
         return _(
             "%(crm)s deal '%(deal)s' (%(id)s) changed in a way Odoo does not apply to contract "
-            "%(order)s by itself:\n- %(reasons)s\nRevert the change in %(crm)s and retry this "
-            "item, or handle it by hand (credit note, new contract) and click 'Mark handled' on "
-            "the deal version.",
+            "%(order)s by itself:\n- %(reasons)s\nEither revert the change in %(crm)s (the "
+            "deal's owner or a %(crm)s administrator can) and retry this item (Connector Users "
+            "can), or handle it by hand (credit note, new contract) and click 'Mark handled' on "
+            "the deal version (Billing Managers can%(names)s).",
             crm=backend._crm_label(),
             deal=deal.get("name"),
             id=deal["id"],
             order=order.name,
             reasons=reasons,
+            names=": " + ", ".join(managers.mapped("name")[:3]) if managers else "",
         )
 
     @api.model
@@ -213,15 +218,27 @@ class ConnectorCrmEngagementAmendments(models.AbstractModel):
                     )
                 close_date = fields.Date.context_today(self)
                 new_lines.append(
-                    self._line_values(backend, deal_line, mapped[0], mapped[1], close_date, version)
+                    self._line_values(
+                        backend,
+                        deal_line,
+                        mapped[0],
+                        mapped[1],
+                        close_date,
+                        version,
+                        price=readiness.prices.get(change.line_id),
+                    )
                 )
             elif change.field == "line" and line and not deal_line:
                 line.write({"product_uom_qty": line.qty_invoiced, "crm_version_id": version.id})
             elif line and deal_line:
+                price = readiness.prices.get(change.line_id) or (
+                    deal_line["price_unit"],
+                    deal_line.get("discount") or 0.0,
+                )
                 updates = {
                     "product_uom_qty": deal_line["quantity"],
-                    "price_unit": deal_line["price_unit"],
-                    "discount": deal_line["discount"],
+                    "price_unit": price[0],
+                    "discount": price[1],
                 }
                 if change.field == "billing_model" and models_by_line.get(change.line_id):
                     updates["ps_billing_model"] = models_by_line[change.line_id][1]

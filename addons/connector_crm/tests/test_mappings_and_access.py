@@ -48,7 +48,7 @@ class TestMappingFile(CrmCase):
                     m.kind,
                     m.remote_value,
                     m.target_company_id.id,
-                    m.fiscal_position_id.id,
+                    tuple(m.fiscal_position_ids.ids),
                     m.template_project_id.id,
                     m.billing_model or "",
                     m.service_months,

@@ -48,7 +48,7 @@ class TestSalesforceEngagements(CrmCase):
         self.assertEqual(line.ps_billing_model, "tm")
         projects = order.project_ids
         self.assertEqual(len(projects), 1, "one project, created by Odoo on confirmation")
-        self.assertIn("Template: implementation (test)", projects.name)
+        self.assertEqual(projects.name, f"Globex - Process consulting ({order.name})")
         names = set(projects.task_ids.mapped("name"))
         self.assertLessEqual({"Kick-off", "Design", "Build", "Go-live"}, names, "template tasks")
         self.assertEqual(line.task_id.project_id, projects, "the T&M line's own task is in it")

@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .errors import HubSpotError
 
@@ -125,7 +125,7 @@ def _integer(value, default, name, minimum=0) -> int:
 def _money(value: Decimal) -> str:
     """Keep the precision of the inputs but never more than cents (10% of 3 x 1100.00...)."""
     if -value.as_tuple().exponent > 2:
-        value = value.quantize(Decimal("0.01"))
+        value = value.quantize(Decimal("0.01"), ROUND_HALF_UP)
     return str(value)
 
 

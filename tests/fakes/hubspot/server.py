@@ -1,5 +1,6 @@
 """The fake portal: every API area put together on a FakeHttpServer."""
 
+import collections
 import itertools
 import re
 import threading
@@ -38,6 +39,8 @@ class FakeHubSpot(
     rate_limit_max = 190  # per 10 s window, reported in X-HubSpot-RateLimit-Max
     daily_limit = 650_000
     enforce_rate_limit = False  # True: calls beyond rate_limit_max in a window answer 429
+    search_rate_limit = 5  # searches per second per account (HubSpot's documented limit)
+    enforce_search_limit = False  # True: searches beyond search_rate_limit in a second get 429
 
     def __init__(
         self,
@@ -88,6 +91,8 @@ class FakeHubSpot(
         self._window_start = None
         self._window_calls = 0
         self._daily_calls = 0
+        self._search_calls = collections.deque()  # moments of the searches of the last second
+        self.search_rejections = 0
         self._register_routes()
 
     # Lifecycle -------------------------------------------------------------------------------
@@ -146,7 +151,8 @@ class FakeHubSpot(
                 headers = self._count_call()
                 try:
                     self._authenticate(request)
-                    self._throttle(headers)
+                    search = request.method == "POST" and request.path.endswith("/search")
+                    self._throttle(headers, search=search)
                     status, body = handler(request, *request.match.groups())
                 except HubSpotError as error:
                     status, body = error.status, error.body

@@ -1,7 +1,7 @@
 """Storage of the fake portal: records, stamps, derived properties, associations."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import HubSpotError
 from .schema import _TYPE_ALIASES, _as_string, _iso, _money, _number
@@ -89,15 +89,27 @@ class StoreMixin:
         elif object_type == "line_items" and "amount" not in written:
             pricing = {"quantity", "price", "discount", "hs_discount_percentage"}
             if pricing & set(written) and props.get("price") is not None:
-                props["amount"] = self._line_amount(props)
+                props.update(self._line_pricing(props))
 
     @staticmethod
-    def _line_amount(props) -> str:
+    def _line_pricing(props) -> dict:
+        """What HubSpot calculates on a line item: the total before discount, the total discount
+        and the net ``amount``. ``discount`` is an amount off per unit; ``hs_discount_percentage``
+        a percentage of the line's total (the discount rounded to the cent), which wins when a
+        line has both (its editor keeps one discount type per line)."""
         quantity = _number(props.get("quantity") or "1") or Decimal(0)
         price = _number(props["price"]) or Decimal(0)
-        unit = price - (_number(props.get("discount") or "0") or Decimal(0))
-        percentage = _number(props.get("hs_discount_percentage") or "0") or Decimal(0)
-        return _money(quantity * unit * (1 - percentage / 100))
+        total = quantity * price
+        percentage = _number(props.get("hs_discount_percentage") or "")
+        if percentage:
+            discount = (total * percentage / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        else:
+            discount = quantity * (_number(props.get("discount") or "0") or Decimal(0))
+        return {
+            "hs_pre_discount_amount": _money(total),
+            "hs_total_discount": _money(discount),
+            "amount": _money(total - discount),
+        }
 
     def _line_item_properties(self, line, currency) -> dict:
         line = dict(line)
@@ -114,7 +126,7 @@ class StoreMixin:
             line.setdefault("hs_line_item_currency_code", currency)
         values = {name: _as_string(value) for name, value in line.items()}
         if values.get("amount") is None and values.get("price") is not None:
-            values["amount"] = self._line_amount(values)
+            values.update(self._line_pricing(values))
         return values
 
     def _stage_metadata(self, pipeline_id, stage_id):

@@ -1,4 +1,5 @@
-"""Failure switches and limits: 10-second and daily rate limits, forced 429s, expired tokens."""
+"""Failure switches and limits: the search limit, 10-second and daily rate limits, forced 429s,
+expired tokens."""
 
 from datetime import timedelta
 
@@ -35,11 +36,26 @@ class SwitchesMixin:
             ),
         }
 
-    def _throttle(self, headers) -> None:
+    def _search_allowed(self) -> bool:
+        """HubSpot's search limit: ``search_rate_limit`` searches per second per account,
+        apart from the 10-second limit of every call."""
+        now = self.clock()
+        while self._search_calls and now - self._search_calls[0] >= timedelta(seconds=1):
+            self._search_calls.popleft()
+        if len(self._search_calls) >= self.search_rate_limit:
+            self.search_rejections += 1
+            return False
+        self._search_calls.append(now)
+        return True
+
+    def _throttle(self, headers, search=False) -> None:
         if self._forced_429:
             retry_after, policy = self._forced_429.pop(0)
         elif self.enforce_rate_limit and self._window_calls > self.rate_limit_max:
             retry_after, policy = None, "TEN_SECONDLY_ROLLING"
+        elif search and self.enforce_search_limit and not self._search_allowed():
+            # As HubSpot: no Retry-After, the client has to wait past the second itself.
+            retry_after, policy = None, "SECONDLY"
         else:
             return
         if policy == "DAILY":

@@ -1,5 +1,7 @@
 """Python-side data API: tests change the org as a Salesforce user would."""
 
+from .schema import money
+
 
 class DataMixin:
     """``add_*``, ``update``, ``delete``, ``get``, ``records``."""
@@ -88,12 +90,15 @@ class DataMixin:
                     raise KeyError(f"unknown product {row.get('Product2Id')!r}")
                 rows.append(self._helper_fields("OpportunityLineItem", row))
             if amount is None and rows:
-                amount = round(
+                amount = money(
                     sum(
-                        row["Quantity"] * row["UnitPrice"] * (1 - (row.get("Discount") or 0) / 100)
+                        money(
+                            row["Quantity"]
+                            * row["UnitPrice"]
+                            * (1 - (row.get("Discount") or 0) / 100)
+                        )
                         for row in rows
-                    ),
-                    2,
+                    )
                 )
             values = {
                 "AccountId": account_id,

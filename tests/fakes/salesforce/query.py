@@ -40,6 +40,22 @@ class QueryMixin:
             body["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}-{end}"
         return body
 
+    def _child_result(self, records, version):
+        """A sub-query's result: beyond ``child_page_size`` records, the first batch with
+        ``done`` false and a ``nextRecordsUrl`` for the rest, as Salesforce pages children."""
+        size = self.child_page_size
+        if len(records) <= size:
+            return {"totalSize": len(records), "done": True, "records": records}
+        self._cursor_counter += 1
+        cursor = f"01gFAKE{self._cursor_counter:08d}"
+        self._cursors[cursor] = (records, size)
+        return {
+            "totalSize": len(records),
+            "done": False,
+            "nextRecordsUrl": f"/services/data/v{version}/query/{cursor}-{size}",
+            "records": records[:size],
+        }
+
     def _page_size(self, options):
         """``Sforce-Query-Options: batchSize=N`` (200..2000) can only make pages smaller."""
         size = self.page_size
@@ -216,15 +232,8 @@ class QueryMixin:
         for item in query.items:
             if isinstance(item, _Query):
                 rows = self._select(item, children[id(item)].get(record["Id"], ()))
-                out[item.relationship[0]] = (
-                    {
-                        "totalSize": len(rows),
-                        "done": True,
-                        "records": [self._shape(item, row, version, {}) for row in rows],
-                    }
-                    if rows
-                    else None
-                )
+                shaped = [self._shape(item, row, version, {}) for row in rows]
+                out[item.relationship[0]] = self._child_result(shaped, version) if rows else None
                 continue
             node, source = out, record
             for reference, relationship, target in item.hops:

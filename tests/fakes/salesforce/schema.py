@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 # Schema ------------------------------------------------------------------------------------------
@@ -217,3 +218,8 @@ def _id_suffix(base15):
         bits = sum(1 << index for index, char in enumerate(part) if "A" <= char <= "Z")
         suffix += alphabet[bits]
     return suffix
+
+
+def money(value) -> float:
+    """A currency amount as Salesforce stores it: two decimals, halves rounded up."""
+    return float(Decimal(repr(float(value))).quantize(Decimal("0.01"), ROUND_HALF_UP))

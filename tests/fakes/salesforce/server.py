@@ -55,6 +55,7 @@ class FakeSalesforce(
         org_id="00Dfake000000001",
         user_id="005fake000000001",
         page_size=2000,
+        child_page_size=200,
         port=0,
     ):
         self.api_version = api_version
@@ -64,6 +65,9 @@ class FakeSalesforce(
         self.org_id = org_id
         self.user_id = user_id
         self.page_size = page_size
+        # Sub-query results (an opportunity's line items) come in batches of this size, the
+        # rest behind the relationship's own nextRecordsUrl.
+        self.child_page_size = child_page_size
         self.server = FakeHttpServer(port=port)
 
         # Auth and limits

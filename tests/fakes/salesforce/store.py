@@ -3,7 +3,7 @@
 from datetime import UTC, date, timedelta
 
 from .errors import SalesforceError, _not_found
-from .schema import _CHILDREN, _ID_PREFIXES, _id_suffix, format_ts, parse_ts
+from .schema import _CHILDREN, _ID_PREFIXES, _id_suffix, format_ts, money, parse_ts
 
 
 class StoreMixin:
@@ -172,10 +172,8 @@ class StoreMixin:
                 ListPrice=entry.get("UnitPrice"),
             )
         quantity, price = record.get("Quantity") or 0.0, record.get("UnitPrice") or 0.0
-        record["Subtotal"] = round(quantity * price, 2)
-        record["TotalPrice"] = round(
-            quantity * price * (1 - (record.get("Discount") or 0) / 100), 2
-        )
+        record["Subtotal"] = money(quantity * price)
+        record["TotalPrice"] = money(quantity * price * (1 - (record.get("Discount") or 0) / 100))
 
     def _stage(self, name):
         lowered = (name or "").lower()
@@ -201,5 +199,5 @@ class StoreMixin:
             lines = [self._live["OpportunityLineItem"][line_id] for line_id in line_ids]
             changes = {"HasOpportunityLineItem": bool(lines)}
             if lines:
-                changes["Amount"] = round(sum(line.get("TotalPrice") or 0 for line in lines), 2)
+                changes["Amount"] = money(sum(line.get("TotalPrice") or 0 for line in lines))
             self._modify("Opportunity", opportunity_id, changes)
