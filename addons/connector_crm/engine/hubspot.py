@@ -37,7 +37,7 @@ RATE_WINDOWS = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
 SEARCH_WINDOW = 1.0
 DAILY_RETRY_AFTER = 3600.0  # the daily limit resets at midnight in the portal's time zone
 RATE_LIMIT_WAITS = 3  # waits in place on 429 before the queue's backoff takes over
-MAX_RATE_LIMIT_WAIT = 12.0  # seconds; a longer wait goes back to the queue
+MAX_RATE_LIMIT_WAIT = 15.0  # seconds; a longer wait goes back to the queue
 SUCCESS = frozenset({200, 201, 204, 207})
 
 # Percent-escapes HubSpot decodes in the URI before signing (v3), per its docs.

@@ -121,8 +121,11 @@ class SeedMixin:
                 ids[f"deal_{key}_line{number + 1}"] = line_id
         return ids
 
-    def seed_bulk(self, n_deals, lines_per_deal=3, **deal_properties) -> list[str]:
-        """``n_deals`` closed-won deals with consulting-hours lines, for paging and load tests."""
+    def seed_bulk(
+        self, n_deals, lines_per_deal=3, *, companies=True, **deal_properties
+    ) -> list[str]:
+        """``n_deals`` closed-won deals with consulting-hours lines, for paging and load tests;
+        one company per ten deals (``companies=False``: none)."""
         with self._lock:
             product_id = next(
                 (
@@ -133,11 +136,17 @@ class SeedMixin:
                 None,
             ) or self.add_product("Consulting hours", sku="CONS-H", price="150.00")
             deal_ids = []
+            company_id = None
             for number in range(n_deals):
+                if companies and number % 10 == 0:
+                    company_id = self.add_company(
+                        name=f"Bulk Customer {number // 10 + 1:05d}",
+                        domain=f"bulk-{number // 10 + 1}.example.com",
+                    )
                 lines = [
                     {"product_id": product_id, "quantity": str(index + 1), "price": "150.00"}
                     for index in range(lines_per_deal)
                 ]
                 values = {"dealname": f"Bulk deal {number + 1:05d}", **deal_properties}
-                deal_ids.append(self.add_deal(line_items=lines, **values))
+                deal_ids.append(self.add_deal(line_items=lines, company_id=company_id, **values))
             return deal_ids

@@ -93,6 +93,7 @@ class FakeHubSpot(
         self._daily_calls = 0
         self._search_calls = collections.deque()  # moments of the searches of the last second
         self.search_rejections = 0
+        self._search_failures = []  # fail_searches: None passes, a status fails
         self._register_routes()
 
     # Lifecycle -------------------------------------------------------------------------------

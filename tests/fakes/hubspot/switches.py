@@ -36,6 +36,19 @@ class SwitchesMixin:
             ),
         }
 
+    def fail_searches(self, n, *, after=0, status=503) -> None:
+        """Let ``after`` more searches through, then answer the next ``n`` with ``status``."""
+        with self._lock:
+            self._search_failures = [None] * after + [status] * n
+
+    def _search_failure(self):
+        if not self._search_failures:
+            return None
+        status = self._search_failures.pop(0)
+        if status is None:
+            return None
+        return HubSpotError(status, f"fake search failure (HTTP {status})", "INTERNAL_ERROR")
+
     def _search_allowed(self) -> bool:
         """HubSpot's search limit: ``search_rate_limit`` searches per second per account,
         apart from the 10-second limit of every call."""
@@ -49,6 +62,8 @@ class SwitchesMixin:
         return True
 
     def _throttle(self, headers, search=False) -> None:
+        if search and (failure := self._search_failure()) is not None:
+            raise failure
         if self._forced_429:
             retry_after, policy = self._forced_429.pop(0)
         elif self.enforce_rate_limit and self._window_calls > self.rate_limit_max:

@@ -20,3 +20,9 @@ class SwitchesMixin:
         """Answer the next ``n`` API calls with 403 ``REQUEST_LIMIT_EXCEEDED``."""
         with self._lock:
             self._limit_exceeded += n
+
+    def expire_query_locators(self) -> None:
+        """Forget every open query cursor: their nextRecordsUrl answers INVALID_QUERY_LOCATOR,
+        as Salesforce does after some minutes without use."""
+        with self._lock:
+            self._cursors.clear()
