@@ -169,7 +169,11 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
         orders = self.env["sale.order"].browse(bodies)
         orders._message_log_batch(bodies=bodies)
         for order, reason in reviews.items():
-            order._crm_flag_review(reason)
+            order._crm_flag_review(
+                reason,
+                summary=_("Check taxes before invoicing"),
+                note=_("CRM: %s", reason),
+            )
         backend._crm_request_push()
         return result
 

@@ -221,7 +221,7 @@ class ConnectorCrmEngagementMappings(models.AbstractModel):
             account = deal.get("account") or {}
             country = Partner._crm_country(account.get("country"))
             company = self.env["res.company"].browse(company_id)
-            home = company.account_fiscal_country_id or company.country_id
+            home = company.country_id or company.account_fiscal_country_id
             if not country or not home or country == home:
                 return None
             position = self.env["account.fiscal.position"].browse(position_id)

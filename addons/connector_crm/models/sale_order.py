@@ -175,17 +175,22 @@ class SaleOrder(models.Model):
         if not any(v.state == "pending" for v in self.crm_version_ids):
             activities.action_feedback(feedback=_("Decided"))
 
-    def _crm_flag_review(self, reason, version=None):
+    def _crm_flag_review(self, reason, version=None, summary=None, note=None):
+        """Flag the contract for review (warning on the order, activities for the salesperson
+        and the Billing Managers, three people at most)."""
+        summary = summary or _("Review contract: CRM deal changed")
+        if note is None:
+            note = _("CRM: %s Nothing was deleted or cancelled.", reason)
         for order in self:
             order.sudo().write({"crm_review_needed": True, "crm_review_reason": reason})
             for user in (order.user_id | order._crm_billing_managers())[:3]:
                 order.sudo().activity_schedule(
                     "mail.mail_activity_data_todo",
-                    summary=_("Review contract: CRM deal changed"),
+                    summary=summary,
                     note=reason,
                     user_id=user.id,
                 )
-            order.sudo().message_post(body=_("CRM: %s Nothing was deleted or cancelled.", reason))
+            order.sudo().message_post(body=note)
 
     def action_crm_mark_reviewed(self):
         if not self.env.user.has_group("ps_billing_rules.group_billing_user"):

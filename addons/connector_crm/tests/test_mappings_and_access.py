@@ -143,3 +143,35 @@ class TestAccess(CrmCase):
                     "product_id": self.products["IMPL"].id,
                 }
             )
+
+    def test_an_operator_is_told_who_can_fix_what_they_cannot(self):
+        """A connector operator (Connector User) reads the item needing attention: it names the
+        Connector Managers who may change the mapping, or the backend's mappings contact."""
+        operator = new_test_user(
+            self.env,
+            login="crm_operator_test",
+            name="Olga Operator",
+            groups="base.group_user,connector_base.group_connector_user",
+        )
+        self.connector_manager.name = "Maria Manager"
+        job = self.jobs(self.sf_backend, "crm.engagement.create", "needs_attention")
+        job.with_user(operator).action_retry()  # the operator may retry: the deal is read again
+        self.drain()
+        message = job.with_user(operator).last_error
+        self.assertIn("NEW-SKU", message)
+        self.assertIn("Connector Managers can: ", message)
+        self.assertIn("Maria Manager", message)
+        with self.assertRaises(AccessError):
+            self.env["connector.crm.product.map"].with_user(operator).create(
+                {
+                    "backend_id": self.sf_backend.id,
+                    "remote_code": "NEW-SKU",
+                    "product_id": self.products["IMPL"].id,
+                }
+            )
+        # A named contact replaces the list.
+        self.sf_backend.crm_mapping_contact_id = self.connector_manager
+        job.with_user(operator).action_retry()
+        self.drain()
+        self.assertIn("ask Maria Manager (Connector Manager)", job.last_error)
+        self.assertNotIn("Connector Managers can", job.last_error)

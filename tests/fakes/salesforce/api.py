@@ -232,6 +232,13 @@ class ApiMixin:
             self._fields[sobject][name.lower()] = name
             self._custom_types[(sobject, name)] = field_type
 
+    def remove_field(self, sobject, name):
+        """An org without this (custom) field: queries and writes naming it are INVALID_FIELD."""
+        with self._lock:
+            sobject = self._sobject(sobject) or sobject
+            self._fields[sobject].pop(name.lower(), None)
+            self._custom_types.pop((sobject, name), None)
+
     def _sobject(self, name):
         lowered = name.lower()
         return next((sobject for sobject in _ID_PREFIXES if sobject.lower() == lowered), None)
