@@ -187,7 +187,8 @@ class ConnectorCrmEngagementAmendments(models.AbstractModel):
             raise BusinessError(
                 _(
                     "This amendment can no longer be applied automatically (something was "
-                    "invoiced meanwhile): %s",
+                    "invoiced meanwhile): %s. Reject it and handle the change by hand (credit "
+                    "note, new contract).",
                     "; ".join(f"{c.label} ({c.reason})" for c in refused),
                 )
             )
@@ -211,7 +212,8 @@ class ConnectorCrmEngagementAmendments(models.AbstractModel):
                 if not mapped:
                     raise BusinessError(
                         _(
-                            "Added line %(line)s cannot be mapped: %(problems)s",
+                            "Added line %(line)s cannot be mapped: %(problems)s Approve again "
+                            "once it is fixed.",
                             line=deal_line.get("name"),
                             problems="; ".join(readiness.problems),
                         )

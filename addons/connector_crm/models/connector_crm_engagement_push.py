@@ -87,12 +87,15 @@ class ConnectorCrmEngagementPush(models.AbstractModel):
             raise BusinessError(
                 _(
                     "%(crm)s refused %(count)s of %(total)s updates (the others were written):\n- "
-                    "%(errors)s\nFix the CRM fields (or the write-back field names on the "
-                    "backend), then retry this job.",
+                    "%(errors)s\nFix the CRM fields (create them, or let the integration user "
+                    "edit them; a %(crm)s administrator can) or clear their names among the "
+                    "write-back fields of the backend's Deals tab (%(managers)s), then retry this "
+                    "job (Connector Users can).",
                     crm=backend._crm_label(),
                     count=len(failed),
                     total=len(items),
                     errors="\n- ".join(failed),
+                    managers=self._fixers(backend)["mappings"],
                 )
             )
         return None

@@ -127,6 +127,8 @@ class TestWriteBack(CrmCase):
         self.assertEqual(push.state, "needs_attention")
         self.assertIn("Odoo_Invoiced__c", push.last_error)
         self.assertIn(self.deal, push.last_error)
+        self.assertIn("a Salesforce administrator can", push.last_error, "who fixes the CRM")
+        self.assertIn("Connector Managers can", push.last_error, "who fixes the backend")
         self.sf_backend.crm_wb_invoiced_total = "Odoo_Invoiced_Total__c"
         push.action_retry()
         self.drain()
