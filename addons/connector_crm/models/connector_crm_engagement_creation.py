@@ -77,18 +77,23 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
     def _ready_peers(self, backend, job, maps):
         """(job, deal, readiness) of the claimed peers whose deal is ready; the others are left
         to their own job (it reports why)."""
-        peers = self._engagement_peers(job)
-        ready = []
-        for peer in peers:
+        deals = []
+        for peer in self._engagement_peers(job):
             try:
-                with self.env.cr.savepoint():
-                    deal = self._deal_from_job(backend, peer)
-                    if deal.get("deleted") or not deal.get("is_won"):
-                        continue
-                    if self._binding(backend, deal["id"]):
-                        continue
-                    readiness = check(deal, maps)
+                deal = self._deal_from_job(backend, peer)  # a retried job reads the CRM again
             except Exception:  # the peer's own job will meet it again and record it
+                _logger.info("engagement job %s left to run alone", peer.id, exc_info=True)
+                continue
+            if not deal.get("deleted") and deal.get("is_won"):
+                deals.append((peer, deal))
+        bound = backend._crm_bound_ids(DEAL, [deal["id"] for _peer, deal in deals])
+        ready = []
+        for peer, deal in deals:
+            if deal["id"] in bound:
+                continue
+            try:
+                readiness = check(deal, maps)
+            except Exception:
                 _logger.info("engagement job %s left to run alone", peer.id, exc_info=True)
                 continue
             if readiness.ready:
@@ -132,6 +137,7 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
             by_company.setdefault(readiness.company_id, []).append((job, deal, readiness))
         Version = self.env["connector.crm.deal.version"].sudo()
         versions, bodies, reviews = [], {}, {}
+        pricelists = {}  # (currency code, company id) -> pricelist: one look-up per batch
         for company_id, group in by_company.items():
             company = self.env["res.company"].browse(company_id)
             # As Odoo's own imports do: no field-tracking messages and no "created" notes on
@@ -139,7 +145,7 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
             # where it came from, and the integration user does not follow what it creates.
             env = self.with_company(company).with_context(**ENGAGEMENT_CREATE_CONTEXT).env
             values = [
-                self._order_values(backend, deal, readiness, env, company)
+                self._order_values(backend, deal, readiness, env, company, pricelists)
                 for _job, deal, readiness in group
             ]
             orders = env["sale.order"].create(values)
@@ -178,7 +184,7 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
         return result
 
     @api.model
-    def _order_values(self, backend, deal, readiness, env, company):
+    def _order_values(self, backend, deal, readiness, env, company, pricelists=None):
         Partner = env["res.partner"]
         partner = Partner._crm_apply_remote(backend, "account", deal["account"], create=True)
         for contact in deal.get("contacts") or []:
@@ -189,7 +195,7 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
         values = {
             "partner_id": partner.id,
             "company_id": company.id,
-            "pricelist_id": self._pricelist(deal.get("currency"), company).id,
+            "pricelist_id": self._cached_pricelist(deal.get("currency"), company, pricelists),
             "client_order_ref": deal.get("po_number") or False,
             "origin": f"{backend._crm_label()} {deal['id']}",
             "crm_backend_id": backend.id,
@@ -219,6 +225,14 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
         if entity.payment_term_id and not partner.with_company(company).property_payment_term_id:
             values["payment_term_id"] = entity.payment_term_id.id
         return values
+
+    @api.model
+    def _cached_pricelist(self, code, company, cache=None):
+        cache = {} if cache is None else cache
+        key = (code, company.id)
+        if key not in cache:
+            cache[key] = self._pricelist(code, company).id
+        return cache[key]
 
     @api.model
     def _copy_rate_card(self, backend, deal, order):
