@@ -343,4 +343,6 @@ def test_line_item_amount_follows_hubspot_discount_rules(hubspot):
         f"/crm/v3/objects/line_items/{line_id}",
         json={"properties": {"hs_discount_percentage": ""}},
     )
-    assert hubspot.get("line_items", line_id)["properties"]["amount"] == "190.00", "5 off per unit"
+    assert float(hubspot.get("line_items", line_id)["properties"]["amount"]) == 190.0, (
+        "5 off per unit"
+    )
