@@ -37,7 +37,9 @@ def worker(db, name, *args):
 def result_of(process):
     out, err = process.communicate(timeout=7200)
     assert process.returncode == 0, err[-4000:]
-    return json.loads(out.strip().splitlines()[-1])
+    result = json.loads(out.strip().splitlines()[-1])
+    result["warnings"] = [line for line in err.splitlines() if " WARNING " in line][-20:]
+    return result
 
 
 def step(db, name, *args):
@@ -55,6 +57,8 @@ def run_connector(db, backend_id, profile=""):
     ours = step(db, "crm_stats", backend_id, start_at)
     ours["drained_seconds"] = max(result["seconds"] for result in results)
     ours["split"] = [result["done"] for result in results]
+    for line in (line for result in results for line in result["warnings"]):
+        print(f"[runner] {line}")
     return ours
 
 

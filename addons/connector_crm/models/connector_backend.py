@@ -453,7 +453,7 @@ class ConnectorBackend(models.Model):
             return super()._connector_test_connection()
         self._crm_forget_tokens()
         message = self._crm("test_connection")
-        self.sudo().with_context(**{CTX_NO_AUDIT: True}).write({"crm_connected_as": message[:250]})
+        self.sudo().with_context(**{CTX_NO_AUDIT: True}).write({"crm_connected_as": message[:1000]})
         return message
 
     def action_crm_connect(self):

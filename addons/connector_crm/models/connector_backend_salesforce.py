@@ -82,13 +82,43 @@ class ConnectorBackendSalesforce(models.Model):
         if daily.get("Max"):
             used = daily["Max"] - daily.get("Remaining", 0)
             usage = _(", API requests today: %(used)s of %(max)s", used=used, max=daily["Max"])
-        return _(
+        text = _(
             "Salesforce org %(org)s at %(instance)s, connected as %(user)s%(usage)s",
             org=identity.get("organization_id") or "?",
             instance=client.instance_url,
             user=identity.get("username") or identity.get("display_name") or "?",
             usage=usage,
         )
+        missing = self._sf_missing_fields(client)
+        if missing:
+            text += _(
+                ". Fields of the Deals tab the org does not have (or the integration user cannot "
+                "see): %(fields)s: create them in Salesforce, or clear their names on the Deals "
+                "tab (optional fields)",
+                fields=", ".join(missing),
+            )
+        return text
+
+    def _sf_missing_fields(self, client):
+        """The mapped deal and write-back fields that the org's describe does not list."""
+        names = self._crm_deal_field_names()
+        wanted = {
+            "Opportunity": [
+                name for key, name in names.items() if name and key != "line_billing_model"
+            ]
+            + list(self._crm_writeback_fields().values()),
+            "OpportunityLineItem": [names["line_billing_model"]]
+            if names.get("line_billing_model")
+            else [],
+        }
+        missing = []
+        for sobject, fields_ in wanted.items():
+            if not fields_:
+                continue
+            described = client.json("GET", f"sobjects/{sobject}/describe") or {}
+            known = {field["name"].lower() for field in described.get("fields") or []}
+            missing += [f"{sobject}.{name}" for name in fields_ if name.lower() not in known]
+        return missing
 
     def _sf_authorize_url(self, state, redirect_uri):
         settings = self._sf_settings()

@@ -109,10 +109,15 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
         try:
             with self.env.cr.savepoint():
                 return self._create_orders(backend, items)
-        except Exception:
+        except Exception as exc:
             if len(items) == 1:
                 raise
-            _logger.info("engagement batch of %s deals failed: deal by deal", len(items))
+            _logger.warning(
+                "engagement batch of %s deals failed (%s: %s): made again deal by deal",
+                len(items),
+                type(exc).__name__,
+                str(exc).splitlines()[0][:300] if str(exc) else "",
+            )
         orders, errors = {}, {}
         for item in items:
             job = item[0]

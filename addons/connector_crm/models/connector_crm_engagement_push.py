@@ -21,6 +21,24 @@ class ConnectorCrmEngagementPush(models.AbstractModel):
     # ------------------------------------------------------------------------------------------
 
     @api.model
+    def _push_records(self, bindings):
+        """{binding id: its Odoo record}, browsed together per model so that computing their
+        status reads invoices, projects and milestones for all of them at once."""
+        records = {}
+        by_model = {}
+        for binding in bindings:
+            if binding.res_model and binding.res_id:
+                by_model.setdefault(binding.res_model, []).append(binding)
+        for model, group in by_model.items():
+            existing = self.env[model].browse([b.res_id for b in group]).exists()
+            for binding in group:
+                if binding.res_id in existing._ids:
+                    records[binding.id] = existing.browse(binding.res_id).with_prefetch(
+                        existing._prefetch_ids
+                    )
+        return records
+
+    @api.model
     def _push(self, backend, job):
         """Push every flagged binding of the backend: deal status and Odoo-owned fields."""
         payload = job._payload()
@@ -29,9 +47,10 @@ class ConnectorCrmEngagementPush(models.AbstractModel):
             domain = [("id", "in", payload["binding_ids"])]
         bindings = self.env["connector.binding"].sudo().search(domain, order="id")
         writeback = backend._crm_writeback_fields()
+        records = self._push_records(bindings)
         items = []
         for binding in bindings:
-            record = binding._record()
+            record = records.get(binding.id)
             if not record:
                 binding.crm_push_pending = False
                 continue

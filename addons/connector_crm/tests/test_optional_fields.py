@@ -84,3 +84,13 @@ class TestOptionalFields(CrmCase):
         self.assertIn("has no billing model: set Billing_Model__c on the deal", job.last_error)
         self.assertNotIn("on the line", job.last_error, "the line field is not mapped")
         self.assertNotIn("Project_Template__c", job.last_error)
+
+    def test_test_connection_names_the_mapped_fields_the_org_lacks(self):
+        self.sf_backend.crm_field_po_number = "PO_Number__c"  # mapped again, missing in the org
+        self.sf_backend.with_user(self.connector_manager).action_test_connection()
+        text = self.sf_backend.crm_connected_as
+        self.assertIn("Opportunity.PO_Number__c", text)
+        self.assertIn("clear their names on the Deals tab", text)
+        self.sf_backend.crm_field_po_number = False
+        self.sf_backend.with_user(self.connector_manager).action_test_connection()
+        self.assertNotIn("does not have", self.sf_backend.crm_connected_as)
