@@ -474,18 +474,9 @@ def crm_pull_only(env, backend_id):
     }
 
 
-def crm_connector(env, backend_id, profile_path=""):
-    """Pull and run the queue in this one process until it is empty (see crm_run)."""
-    start_at = time.time()
-    crm_schedule_pull(env, backend_id)
-    run = crm_run(env, start_at, profile_path)
-    return dict(crm_stats(env, backend_id, start_at), drained_seconds=run["seconds"])
-
-
 STEPS = {
     "crm_setup": crm_setup,
     "crm_baseline": crm_baseline,
-    "crm_connector": crm_connector,
     "crm_schedule_pull": crm_schedule_pull,
     "crm_run": crm_run,
     "crm_stats": crm_stats,
