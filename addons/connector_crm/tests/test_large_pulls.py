@@ -58,7 +58,7 @@ class TestLargePulls(CrmCase):
         stream = self.hs_backend.stream_ids.filtered(lambda s: s.code == "crm_deals")
         stream._schedule_pull(self.now, source="user")
         first = self.pull_jobs(self.hs_backend)
-        self.hs_backend._job_stream_pull(first)  # page 1 only, as its job would
+        self.hs_backend._job_handler(first.operation)(first)  # page 1 only, as its job would
         state = json.loads(stream.cursor_value)
         self.assertEqual(state["pull"]["count"], 200)
         self.assertGreater(state["pull"]["cursor"]["start"], 0)
@@ -100,7 +100,7 @@ class TestLargePulls(CrmCase):
         stream = self.sf_backend.stream_ids.filtered(lambda s: s.code == "crm_deals")
         stream._schedule_pull(self.now, source="user")
         first = self.pull_jobs(self.sf_backend)
-        self.sf_backend._job_stream_pull(first)
+        self.sf_backend._job_handler(first.operation)(first)
         state = json.loads(stream.cursor_value)
         self.assertTrue(state["pull"]["locator"].startswith("/services/data/v62.0/query/"))
         self.assertEqual(len(self.deals_queued(self.sf_backend)), 200)
