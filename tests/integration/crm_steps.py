@@ -84,7 +84,7 @@ def crm_setup(env, url, client_id, client_secret, backend_type="salesforce"):
     the fake Opportunity (name, type), as an admin would in Salesforce."""
     from odoo import Command
 
-    from odoo.addons.connector_crm.models.connector_backend import SF_WRITEBACK_DEFAULTS
+    from odoo.addons.connector_crm.const import SF_WRITEBACK_DEFAULTS
     from odoo.addons.connector_crm.tests.common import map_backend
 
     env["ir.config_parameter"].set_param("web.base.url.freeze", "True")

@@ -3,8 +3,9 @@ from . import connector_crm_value_map
 from . import connector_crm_product_map
 from . import connector_crm_field_rule
 from . import connector_backend
-from . import connector_backend_salesforce
-from . import connector_backend_hubspot
+from . import connector_backend_oauth
+from . import connector_backend_sync
+from . import connector_backend_mapping_file
 from . import connector_binding
 from . import connector_crm_deal_version
 from . import connector_crm_conflict

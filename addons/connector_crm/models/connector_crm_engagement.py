@@ -48,7 +48,7 @@ class ConnectorCrmEngagement(models.AbstractModel):
             return {"id": deal_id, "deleted": True}
         deal = payload.get("deal")
         if deal is None or self._job_has_run_before(job):
-            deal = backend._crm("fetch_deal", deal_id) or {"id": deal_id, "deleted": True}
+            deal = backend._adapter().fetch_deal(deal_id) or {"id": deal_id, "deleted": True}
         return deal
 
     @api.model

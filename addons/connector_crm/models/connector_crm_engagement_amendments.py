@@ -124,7 +124,7 @@ class ConnectorCrmEngagementAmendments(models.AbstractModel):
         )
         if not version or version.state != "refused":
             return None
-        deal = backend._crm("fetch_deal", payload["deal_id"]) or {
+        deal = backend._adapter().fetch_deal(payload["deal_id"]) or {
             "id": payload["deal_id"],
             "deleted": True,
         }

@@ -46,6 +46,8 @@ class ConnectorCrmEngagementPush(models.AbstractModel):
         if payload.get("binding_ids"):
             domain = [("id", "in", payload["binding_ids"])]
         bindings = self.env["connector.binding"].sudo().search(domain, order="id")
+        adapter = backend._adapter()
+        remote_names = adapter.deal_remote_names()
         writeback = backend._crm_writeback_fields()
         records = self._push_records(bindings)
         items = []
@@ -60,9 +62,12 @@ class ConnectorCrmEngagementPush(models.AbstractModel):
                 deal_push, _shared = ownership.outbound(
                     backend._crm_rules(DEAL), record._crm_deal_values(), binding._crm_synced()
                 )
-                names = backend._crm_deal_remote_names()
                 values.update(
-                    {names[key]: value for key, value in deal_push.items() if key in names}
+                    {
+                        remote_names[key]: value
+                        for key, value in deal_push.items()
+                        if key in remote_names
+                    }
                 )
             else:
                 values, _shared = ownership.outbound(
@@ -82,8 +87,8 @@ class ConnectorCrmEngagementPush(models.AbstractModel):
             items.append((binding, kind, values, digest))
         if not items:
             return None
-        failures = backend._crm(
-            "push", [(kind, binding.remote_id, values) for binding, kind, values, _d in items]
+        failures = adapter.push(
+            [(kind, binding.remote_id, values) for binding, kind, values, _d in items]
         )
         failed = []
         for index, (binding, kind, values, digest) in enumerate(items):
@@ -97,7 +102,7 @@ class ConnectorCrmEngagementPush(models.AbstractModel):
             if kind != DEAL or set(values) - set(writeback.values()):
                 synced = binding._crm_synced()
                 if kind == DEAL:
-                    reverse = {v: k for k, v in backend._crm_deal_remote_names().items()}
+                    reverse = {v: k for k, v in remote_names.items()}
                     synced.update({reverse[k]: v for k, v in values.items() if k in reverse})
                 else:
                     synced.update(values)

@@ -10,8 +10,8 @@ from odoo.tests.common import _super_send
 
 from odoo.addons.connector_base.engine.redaction import SECRETS
 from odoo.addons.connector_base.tests.common import TEST_KEY, harness_keys, vault_keys
+from odoo.addons.connector_crm.const import SF_WRITEBACK_DEFAULTS
 from odoo.addons.connector_crm.engine.oauth import TOKENS
-from odoo.addons.connector_crm.models.connector_backend import SF_WRITEBACK_DEFAULTS
 from odoo.addons.connector_crm.models.connector_crm_demo import (
     BILLING_MODELS as BILLING_TERMS,
 )

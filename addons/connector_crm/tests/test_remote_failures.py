@@ -121,7 +121,7 @@ class TestRemoteFailures(CrmCase):
         the attempt limit), not an item waiting for a person that holds every later job of the
         deal (per-deal order)."""
         deal = self.ids["northwind_erp"]
-        self.sf_backend._sf_client().auth.token()  # the token is cached: the data call is cut
+        self.sf_backend._adapter().client().auth.token()  # the token is cached: the data call is cut
         first = self.sf_backend._enqueue(
             "crm.deal.sync",
             {"deal_id": deal},

@@ -203,7 +203,7 @@ class TestSalesforceEngagements(CrmCase):
         binding = self.env["connector.binding"].search(
             [("backend_id", "=", self.sf_backend.id), ("remote_id", "=", deal_id)]
         )
-        deal = self.sf_backend._crm("fetch_deal", deal_id)
+        deal = self.sf_backend._adapter().fetch_deal(deal_id)
         self.assertEqual(binding.payload_hash, payload_hash(shapes.fingerprint_payload(deal)))
         self.assertTrue(binding._is_echo(shapes.fingerprint_payload(deal)))
         deal["writeback"] = {"Odoo_Invoiced_Total__c": 1.0}
