@@ -176,8 +176,10 @@ class ConnectorCrmEngagementAmendments(models.AbstractModel):
     def _apply_amendment(self, version):
         """An approved version: value changes reach the contract (change-order lines tagged
         with the version). Posted invoices are never touched."""
+        # The decision is the Billing Manager's (checked by the caller); the backend's mappings
+        # are read as the system, so the decider needs no connector rights.
         order = version.order_id.sudo()
-        backend = version.backend_id
+        backend = version.backend_id.sudo()
         deal = version._snapshot()
         amendment = amend.compare(
             order._crm_baseline(), deal, self._invoiced_by_line(order), order.ps_billed_amount

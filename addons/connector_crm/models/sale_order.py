@@ -1,7 +1,7 @@
 import json
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError
 
 
 class SaleOrder(models.Model):
@@ -193,8 +193,9 @@ class SaleOrder(models.Model):
             order.sudo().message_post(body=note)
 
     def action_crm_mark_reviewed(self):
-        if not self.env.user.has_group("ps_billing_rules.group_billing_user"):
-            raise UserError(_("Only billing users mark a contract as reviewed."))
+        if not self.env.su and not self.env.user.has_group("ps_billing_rules.group_billing_user"):
+            raise AccessError(_("Only Billing Users mark a contract as reviewed."))
+        self.check_access("write")
         for order in self:
             order.sudo().write({"crm_review_needed": False})
             order.sudo().activity_ids.filtered(
@@ -205,6 +206,8 @@ class SaleOrder(models.Model):
 
     def action_crm_view_versions(self):
         self.ensure_one()
+        self.check_access("read")
+        self.env["connector.crm.deal.version"].check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": _("Deal versions of %s", self.name),

@@ -123,14 +123,55 @@ class TestAccess(CrmCase):
         self.pull(self.sf_backend)
         version = order.crm_version_ids.filtered(lambda v: v.state == "pending")
         self.assertTrue(version)
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             version.with_user(self.integration_user).action_approve()
         self.assertTrue(version.with_user(self.salesman).summary, "sales sees the history")
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             version.with_user(self.salesman).action_approve()
         version.with_user(self.billing_manager).action_approve()
         self.assertIn(version.state, ("approved", "applied"))
         self.assertEqual(version.decided_by, self.billing_manager)
+
+    def test_a_billing_manager_without_connector_rights_decides_amendments(self):
+        order = self.order_of(self.sf_backend, self.ids["umbrella_advisory"])
+        line = next(
+            item
+            for item in self.sf.records("OpportunityLineItem")
+            if item["OpportunityId"] == self.ids["umbrella_advisory"]
+        )
+        self.sf.update("OpportunityLineItem", line["Id"], Quantity=150)
+        self.pull(self.sf_backend)
+        version = order.crm_version_ids.filtered(lambda v: v.state == "pending")
+        approver = new_test_user(
+            self.env,
+            login="crm_billing_only_test",
+            groups="base.group_user,sales_team.group_sale_salesman,"
+            "ps_billing_rules.group_billing_manager",
+        )
+        version.with_user(approver).action_approve()
+        self.assertIn(version.state, ("approved", "applied"), "the amendment is applied")
+        self.assertEqual(version.decided_by, approver)
+
+    def test_buttons_check_the_rights_on_the_server(self):
+        """A button hidden in a form can still be called by RPC: the server refuses a user
+        without the rights with an AccessError (not a data error), and changes nothing."""
+        order = self.order_of(self.sf_backend, self.ids["umbrella_advisory"])
+        order.sudo().crm_review_needed = True
+        with self.assertRaises(AccessError, msg="a salesman does not close billing reviews"):
+            order.with_user(self.salesman).action_crm_mark_reviewed()
+        self.assertTrue(order.crm_review_needed)
+        order.with_user(self.billing_manager).action_crm_mark_reviewed()
+        self.assertFalse(order.crm_review_needed)
+        for method in (
+            "action_crm_open_conflicts",
+            "action_crm_open_attention",
+            "action_crm_open_engagements",
+        ):
+            with self.assertRaises(AccessError, msg=f"{method} for a user who cannot read it"):
+                getattr(self.sf_backend.with_user(self.salesman), method)()
+        action = self.sf_backend.with_user(self.connector_manager).action_crm_open_attention()
+        self.assertEqual(action["res_model"], "connector.job")
+        self.assertIn(("backend_id", "=", self.sf_backend.id), action["domain"])
 
     def test_conflicts_and_mappings_are_not_for_plain_users(self):
         with self.assertRaises(AccessError):
