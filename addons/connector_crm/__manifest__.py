@@ -1,6 +1,6 @@
 {
     "name": "CRM Connector (Salesforce, HubSpot)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "summary": "Closed-won deals become engagements (customer, contract, project, billing terms); "
     "amendments with approval; invoice and project status written back to the CRM",
     "description": "See readme/DESCRIPTION.md",
@@ -14,6 +14,7 @@
         "security/connector_crm_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
+        "data/project_task_type_data.xml",
         "views/connector_backend_views.xml",
         "views/connector_crm_mapping_views.xml",
         "views/connector_crm_deal_version_views.xml",

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fakes.hubspot_fake import FakeHubSpot  # noqa: E402
-from tests.fakes.salesforce_fake import FakeSalesforce  # noqa: E402
+from tests.fakes.hubspot import FakeHubSpot  # noqa: E402
+from tests.fakes.salesforce import FakeSalesforce  # noqa: E402
 
 SALESFORCE_PORT = 8081
 HUBSPOT_PORT = 8082

@@ -197,6 +197,14 @@ def integration_db():
         yield dbname
 
 
+@pytest.fixture(scope="session")
+def crm_db():
+    """A database with connector_crm, shared by the CRM tests (one install instead of one per
+    test file): each leaves no job behind and no backend running."""
+    with fresh_database("suite_crm") as dbname:
+        yield dbname
+
+
 @pytest.fixture
 def logs_dir(tmp_path):
     return tmp_path

@@ -1,31 +1,20 @@
 """CRM connector steps (connector_crm), run by odoo_steps.py in an Odoo process of their own.
 
-The fake Salesforce runs in the test process; these steps reach it over loopback HTTP. Each
-step takes an ``env`` (superuser) and string arguments and returns a JSON-able dict.
+The fake CRMs run in the test process; these steps reach them over loopback HTTP. Each step
+takes an ``env`` (superuser) and string arguments and returns a JSON-able dict. The mappings are
+the Odoo tests' (``map_backend`` of addons/connector_crm/tests/common.py).
 """
 
 import datetime
 import json
+import os
+import socket
 import time
 
-# The set-up of the CRM connector tests (addons/connector_crm/tests/common.py), for a benchmark.
 LEGAL_ENTITY = "Acme Consulting US"
 TAX_TREATMENT = "Domestic"
 TEMPLATE = "Standard Implementation"
 DEAL_BILLING_MODEL = "Mixed"  # per line: each product mapping says how its lines are billed
-BILLING_TERMS = {
-    "Time and Materials": {"billing_model": "tm"},
-    "Fixed Fee": {"billing_model": "fixed_fee", "service_months": 3, "installment_count": 2},
-    "Milestones": {"billing_model": "milestone"},
-    "Retainer": {
-        "billing_model": "retainer",
-        "retainer_included": 20,
-        "rollover_rule": "capped",
-        "rollover_cap": 10,
-        "overage_rate": 170,
-    },
-    "Mixed": {"billing_model": False},
-}
 # Salesforce product code -> (Odoo product values, default billing model of the mapping).
 PRODUCTS = {
     "IMPL": (
@@ -86,15 +75,17 @@ CRON_CALLS_PER_RUN = 10  # odoo.addons.base.models.ir_cron.MAX_BATCH_PER_CRON_JO
 NUMERIC_WRITEBACK = ("invoiced_total", "paid_total", "outstanding", "overdue", "percent_complete")
 
 
-def crm_setup(env, url, client_id, client_secret):
-    """Products, a project template, an integration user and an active Salesforce backend
-    (client credentials) on the fake at ``url``, with every mapping the deals need.
+def crm_setup(env, url, client_id, client_secret, backend_type="salesforce"):
+    """Products, a project template, an integration user and an active Salesforce (client
+    credentials) or HubSpot (private app token ``client_secret``) backend on the fake at
+    ``url``, with every mapping the deals need.
 
     Returns the backend, the ids the baseline needs, and the write-back fields to declare on
     the fake Opportunity (name, type), as an admin would in Salesforce."""
     from odoo import Command
 
-    from odoo.addons.connector_crm.models.connector_backend import SF_WRITEBACK_DEFAULTS
+    from odoo.addons.connector_crm.const import SF_WRITEBACK_DEFAULTS
+    from odoo.addons.connector_crm.tests.common import map_backend
 
     env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
     hour = env.ref("uom.product_uom_hour").id
@@ -122,45 +113,33 @@ def crm_setup(env, url, client_id, client_secret):
     user = env["res.users"].create(
         {
             "name": "CRM integration (bench)",
-            "login": "crm_integration_bench",
+            "login": f"crm_integration_{backend_type}",
             "email": "crm.integration@example.com",
             "groups_id": [Command.set([env.ref(xmlid).id for xmlid in INTEGRATION_GROUPS])],
         }
     )
-    backend = env["connector.backend"].create(
-        {
-            "name": "Salesforce (bench)",
-            "backend_type": "salesforce",
-            "user_id": user.id,
-            "auth_base_url": url,
-            "crm_auth_flow": "client_credentials",
-            "crm_client_id": client_id,
-            "crm_start_date": "2026-01-01",
-            "timeout_read": 120,  # the first page of a large pull takes the fake a while
-        }
+    values = {
+        "name": f"{backend_type} (bench)",
+        "backend_type": backend_type,
+        "user_id": user.id,
+        "crm_client_id": client_id,
+        "crm_start_date": "2026-01-01",
+        "timeout_read": 120,  # the first page of a large pull takes the fake a while
+    }
+    if backend_type == "salesforce":
+        values.update(auth_base_url=url, crm_auth_flow="client_credentials")
+    else:
+        values.update(api_base_url=url, auth_base_url=url, crm_auth_flow="private_app")
+    backend = env["connector.backend"].create(values)
+    backend._set_secret(
+        "client_secret" if backend_type == "salesforce" else "api_token", client_secret
     )
-    backend._set_secret("client_secret", client_secret)
-    company = env.company
-    values = [
-        {"kind": "legal_entity", "remote_value": LEGAL_ENTITY, "target_company_id": company.id},
-        {"kind": "tax_treatment", "remote_value": TAX_TREATMENT},
-        {"kind": "project_template", "remote_value": TEMPLATE, "template_project_id": template.id},
-    ]
-    values += [
-        dict(terms, kind="billing_model", remote_value=name)
-        for name, terms in BILLING_TERMS.items()
-    ]
-    env["connector.crm.value.map"].create([dict(v, backend_id=backend.id) for v in values])
-    env["connector.crm.product.map"].create(
-        [
-            {
-                "backend_id": backend.id,
-                "remote_code": code,
-                "product_id": products[code].id,
-                "billing_model": PRODUCTS[code][1],
-            }
-            for code in PRODUCTS
-        ]
+    map_backend(
+        env,
+        backend,
+        companies={LEGAL_ENTITY: env.company},
+        templates={TEMPLATE: template},
+        products={code: (products[code], PRODUCTS[code][1]) for code in PRODUCTS},
     )
     backend.action_activate()
     writeback = [
@@ -170,18 +149,27 @@ def crm_setup(env, url, client_id, client_secret):
         )
         for key, name in SF_WRITEBACK_DEFAULTS.items()
     ]
+    deal_fields = {
+        "Legal_Entity__c": LEGAL_ENTITY,
+        "Tax_Treatment__c": TAX_TREATMENT,
+        "Billing_Model__c": DEAL_BILLING_MODEL,
+        "Project_Template__c": TEMPLATE,
+    }
+    if backend_type == "hubspot":
+        deal_fields = {
+            "legal_entity": LEGAL_ENTITY,
+            "tax_treatment": TAX_TREATMENT,
+            "billing_model": DEAL_BILLING_MODEL,
+            "project_template": TEMPLATE,
+            "deal_currency_code": env.company.currency_id.name,
+        }
     return {
         "backend_id": backend.id,
         "user_id": user.id,
         "template_id": template.id,
         "products": {code: product.id for code, product in products.items()},
         "writeback_fields": writeback,
-        "deal_fields": {
-            "Legal_Entity__c": LEGAL_ENTITY,
-            "Tax_Treatment__c": TAX_TREATMENT,
-            "Billing_Model__c": DEAL_BILLING_MODEL,
-            "Project_Template__c": TEMPLATE,
-        },
+        "deal_fields": deal_fields,
     }
 
 
@@ -199,8 +187,10 @@ def _baseline_line(product_id, model, line, close_date):
         "discount": line["discount"],
         "ps_billing_model": model,
     }
+    from odoo.addons.connector_crm.models.connector_crm_demo import BILLING_MODELS as TERMS
+
     if model == "fixed_fee":
-        terms = BILLING_TERMS["Fixed Fee"]
+        terms = TERMS["Fixed Fee"]
         count = terms["installment_count"]
         values.update(
             ps_service_start=close_date,
@@ -217,7 +207,7 @@ def _baseline_line(product_id, model, line, close_date):
             ],
         )
     elif model == "retainer":
-        terms = BILLING_TERMS["Retainer"]
+        terms = TERMS["Retainer"]
         values.update(
             ps_retainer_included=terms["retainer_included"],
             ps_retainer_unit="hours",
@@ -310,40 +300,66 @@ def _order_counts(env, order_ids):
     }
 
 
-def crm_connector(env, backend_id, profile_path=""):
-    """Pull the deals stream and run the queue like a runner cron does, until it is empty.
-
-    Times the whole and, from the database, the moment the last engagement was committed."""
+def crm_schedule_pull(env, backend_id):
+    """Queue the deals pull of the backend (committed): runners started after take it."""
     backend = env["connector.backend"].browse(int(backend_id))
     stream = backend.stream_ids.filtered(lambda s: s.code == "crm_deals")
+    stream._schedule_pull(datetime.datetime.now().replace(microsecond=0), source="user")
+    env.cr.commit()
+    return {"stream_id": stream.id}
+
+
+def _busy(cr):
+    cr.execute("SELECT count(*) FROM connector_job WHERE state IN ('pending', 'running')")
+    return cr.fetchone()[0]
+
+
+def crm_run(env, start_at="0", profile_path=""):
+    """One queue runner as a runner cron works (ir.cron._run_job): a cursor of its own for up
+    to 10 calls while it reports remaining work, then a new cron run; it stops when the queue
+    has had nothing pending or running for a moment (the other runner may still add jobs)."""
+    while time.time() < float(start_at):  # the runners start together, registries loaded
+        time.sleep(0.001)
     profiler = None
     if profile_path:
         import cProfile
 
         profiler = cProfile.Profile()
         profiler.enable()
-    start_utc = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     started = time.perf_counter()
-    stream._schedule_pull(datetime.datetime.now().replace(microsecond=0), source="user")
-    env.cr.commit()
-    calls = ran = 0
+    done = calls = 0
+    idle_since = None
     while True:
-        # What a runner cron does (ir.cron._run_job): a cursor of its own for up to 10 calls
-        # while the runner reports remaining work, then a new cron run.
         with env.registry.cursor() as cr:
             Job = env(cr=cr)["connector.job"]
             for _call in range(CRON_CALLS_PER_RUN):
                 ran = Job._cron_process_queue()
                 cr.commit()
                 calls += 1
+                done += ran
                 if not ran:
                     break
-        if not ran:
+            if ran:
+                idle_since = None
+                continue
+            if _busy(cr):
+                idle_since = None
+                time.sleep(0.1)
+                continue
+        idle_since = idle_since or time.perf_counter()
+        if time.perf_counter() - idle_since > 2.0:
             break
-    drained = time.perf_counter() - started
+        time.sleep(0.1)
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile_path)
+    return {"done": done, "calls": calls, "seconds": time.perf_counter() - started}
+
+
+def crm_stats(env, backend_id, start_at="0"):
+    """What the connector made: contracts, projects, jobs, duplicates; the moment the last
+    engagement was committed, from ``start_at`` (epoch seconds)."""
+    backend = env["connector.backend"].browse(int(backend_id))
     cr = env.cr
     cr.execute(
         """SELECT operation, state, count(*), sum(duration_ms) FROM connector_job
@@ -354,17 +370,16 @@ def crm_connector(env, backend_id, profile_path=""):
         {"operation": op, "state": state, "count": count, "ms": ms or 0.0}
         for op, state, count, ms in cr.fetchall()
     ]
-    # The last engagement: its order's transaction began when its job began (the runner
-    # commits after each job); add the job's own duration.
+    # The last engagement: its job's attempt ended when its transaction committed.
     cr.execute(
-        """SELECT o.create_date, j.duration_ms FROM sale_order o
-           JOIN connector_job j ON j.result_model = 'sale.order' AND j.result_id = o.id
-                AND j.operation = 'crm.engagement.create'
-           WHERE o.crm_backend_id = %s ORDER BY o.create_date DESC LIMIT 1""",
+        """SELECT max(a.ended_at) FROM connector_job_attempt a
+           JOIN connector_job j ON j.id = a.job_id
+           WHERE j.backend_id = %s AND j.operation = 'crm.engagement.create'
+             AND a.outcome = 'done'""",
         (backend.id,),
     )
-    row = cr.fetchone()
-    last_engagement = (row[0] - start_utc).total_seconds() + (row[1] or 0.0) / 1000 if row else None
+    last = cr.fetchone()[0]
+    start = datetime.datetime.fromtimestamp(float(start_at), datetime.UTC).replace(tzinfo=None)
     cr.execute(
         """SELECT crm_deal_id, count(*) FROM sale_order WHERE crm_backend_id = %s
            GROUP BY crm_deal_id HAVING count(*) > 1""",
@@ -372,23 +387,15 @@ def crm_connector(env, backend_id, profile_path=""):
     )
     duplicates = cr.fetchall()
     cr.execute(
-        """SELECT count(*) FROM connector_binding
+        """SELECT count(*), count(*) FILTER (WHERE NOT crm_push_pending) FROM connector_binding
            WHERE backend_id = %s AND remote_type = 'deal'""",
         (backend.id,),
     )
-    bindings = cr.fetchone()[0]
+    bindings, pushed = cr.fetchone()
     order_ids = env["sale.order"].search([("crm_backend_id", "=", backend.id)]).ids
-    cr.execute(
-        """SELECT count(*) FILTER (WHERE NOT crm_push_pending), count(*) FROM connector_binding
-           WHERE backend_id = %s AND remote_type = 'deal'""",
-        (backend.id,),
-    )
-    pushed, _total = cr.fetchone()
     return dict(
         _order_counts(env, order_ids),
-        seconds=last_engagement,
-        drained_seconds=drained,
-        runner_calls=calls,
+        seconds=(last - start).total_seconds() if last else None,
         jobs=jobs,
         duplicates=len(duplicates),
         deal_bindings=bindings,
@@ -396,8 +403,82 @@ def crm_connector(env, backend_id, profile_path=""):
     )
 
 
+def crm_pull_only(env, backend_id):
+    """Run only the deals pull of the backend, page job after page job, each as the queue
+    runner runs a job (claim, its own savepoint and commit), until the pull is finished; the
+    engagement jobs it queues stay pending. Returns the time, pages and jobs queued."""
+    from odoo import fields
+
+    backend = env["connector.backend"].browse(int(backend_id))
+    stream = backend.stream_ids.filtered(lambda s: s.code == "crm_deals")
+    Job = env["connector.job"]
+    handler_backend = Job._handler_backend(backend)
+    worker = f"{socket.gethostname()}:{os.getpid()}:pull-only"
+    stream._schedule_pull(fields.Datetime.now(), source="user")
+    env.cr.commit()
+    started = time.perf_counter()
+    pages = 0
+    while True:
+        now = fields.Datetime.now()
+        env.cr.execute(
+            """UPDATE connector_job SET state = 'running', attempts = attempts + 1,
+                   lease_until = %s, claimed_by = %s, started_at = %s
+               WHERE id = (SELECT id FROM connector_job
+                           WHERE backend_id = %s AND operation = 'stream.pull'
+                             AND state = 'pending' AND eta <= %s
+                           ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+               RETURNING id, operation, attempts, max_attempts, correlation_id, create_date,
+                         record_key, company_id""",
+            (now + datetime.timedelta(minutes=5), worker, now, backend.id, now),
+        )
+        rows = env.cr.dictfetchall()
+        env.cr.commit()
+        if not rows:
+            env.cr.execute(
+                """SELECT min(eta) FROM connector_job WHERE backend_id = %s
+                   AND operation = 'stream.pull' AND state = 'pending'""",
+                (backend.id,),
+            )
+            eta = env.cr.fetchone()[0]
+            if eta is None:
+                break
+            time.sleep(max(0.0, (eta - fields.Datetime.now()).total_seconds()) + 0.1)
+            continue
+        Job._run_claimed_job(handler_backend, worker, rows[0])
+        env.cr.commit()
+        pages += 1
+    seconds = time.perf_counter() - started
+    env.cr.execute(
+        """SELECT operation, state, count(*), max(attempts) FROM connector_job
+           WHERE backend_id = %s GROUP BY operation, state""",
+        (backend.id,),
+    )
+    jobs = [
+        {"operation": op, "state": state, "count": count, "max_attempts": attempts}
+        for op, state, count, attempts in env.cr.fetchall()
+    ]
+    env.cr.execute(
+        """SELECT count(DISTINCT payload::jsonb ->> 'deal_id') FROM connector_job
+           WHERE backend_id = %s AND operation = 'crm.engagement.create'""",
+        (backend.id,),
+    )
+    distinct = env.cr.fetchone()[0]
+    stream.invalidate_recordset()
+    return {
+        "seconds": seconds,
+        "pages": pages,
+        "jobs": jobs,
+        "distinct_deals": distinct,
+        "cursor_date": str(stream.cursor_date),
+        "cursor_value": stream.cursor_value or "",
+    }
+
+
 STEPS = {
     "crm_setup": crm_setup,
     "crm_baseline": crm_baseline,
-    "crm_connector": crm_connector,
+    "crm_schedule_pull": crm_schedule_pull,
+    "crm_run": crm_run,
+    "crm_stats": crm_stats,
+    "crm_pull_only": crm_pull_only,
 }

@@ -7,21 +7,14 @@ import time
 import uuid
 from urllib.parse import quote, quote_plus
 
-import pytest
 import requests
 
 from tests.fakes.http_fake import FakeHttpServer
 from tests.fakes.hubspot_fake import FakeHubSpot
 from tests.fakes.salesforce_fake import FakeSalesforce
 
-from .conftest import OdooServer, fresh_database, wait_until
+from .conftest import OdooServer, wait_until
 from .test_webhook_fuzz import SIGN, _up
-
-
-@pytest.fixture(scope="module")
-def crm_db():
-    with fresh_database("suite_secrets") as dbname:
-        yield dbname
 
 
 class Client:

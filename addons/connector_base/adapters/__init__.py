@@ -5,6 +5,5 @@ Import them from here: ``from odoo.addons.connector_base.adapters import Backend
 
 from .base import BackendAdapter
 from .generic import GenericAdapter
-from .legacy import LegacyHooksAdapter
 
-__all__ = ["BackendAdapter", "GenericAdapter", "LegacyHooksAdapter"]
+__all__ = ["BackendAdapter", "GenericAdapter"]

@@ -12,7 +12,6 @@ from . import (
     connector_backend_monitoring,
     connector_backend_alerts,
     connector_backend_demo,
-    connector_backend_legacy,
     connector_stream,
     connector_binding,
     connector_binding_mixin,

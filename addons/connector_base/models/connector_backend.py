@@ -3,7 +3,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..adapters import GenericAdapter, LegacyHooksAdapter
+from ..adapters import BackendAdapter, GenericAdapter
 from ..const import (
     BACKEND_ACTIVE,
     BACKEND_PAUSED,
@@ -243,9 +243,8 @@ class ConnectorBackend(models.Model):
         self.ensure_one()
         if self.backend_type == BACKEND_TYPE_GENERIC:
             return GenericAdapter
-        # TRANSITION: types whose addon has no adapter class yet (connector_crm today) keep
-        # working through the hook methods they override; remove with LegacyHooksAdapter.
-        return LegacyHooksAdapter
+        # A type whose addon maps no adapter: every call says what is missing.
+        return BackendAdapter
 
     def _adapter(self):
         """The adapter of this backend, in this backend's environment (user, context)."""
@@ -275,9 +274,6 @@ class ConnectorBackend(models.Model):
         adapter = adapter or self._adapter()
         handlers = {**adapter.job_handlers(), **self._generic_job_handlers()}
         handler = handlers.get(operation)
-        if handler is None:
-            # TRANSITION: the ``_job_<operation>`` methods of addons without adapters yet.
-            handler = self._legacy_job_handler(operation)
         if handler is None:
             raise BusinessError(
                 _(

@@ -7,11 +7,13 @@ ps_intercompany...) fails the test until someone decides what each group may do 
 it to ``access_matrix.py``; a changed right fails it too, with the difference.
 
 Buttons are pressed for real, as a user of each group, on a record of the model (demo data, or a
-record of connector_base's own fixtures), in a savepoint rolled back after each press: "ok" (it
+record of the fixtures: connector_base's own, and those of each addon's
+``tests/access_fixtures.py``), in a savepoint rolled back after each press: "ok" (it
 ran), "denied" (AccessError: the group may not), or "refused" (another error: the record's
 state or data did not allow it, which is not a question of rights).
 """
 
+import importlib
 import os
 
 from lxml import etree
@@ -40,6 +42,19 @@ def suite_addons(env):
         if (path := get_module_path(module.name, display_warning=False))
         and os.path.realpath(path).startswith(REPOSITORY_ADDONS + os.sep)
     }
+
+
+def addon_fixtures(addon):
+    """``fixtures(case)`` of the addon's ``tests/access_fixtures.py``, if it has one: records
+    of its own models to press its buttons on ({model or (model, method): record})."""
+    name = f"odoo.addons.{addon}.tests.access_fixtures"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            return None  # the addon has no such module (a failing import inside it is raised)
+        raise
+    return module.fixtures
 
 
 @tagged("post_install", "-at_install")
@@ -175,7 +190,17 @@ class TestAccessMatrix(ConnectorCase):
                 ),
                 "res.config.settings": self.env["res.config.settings"].create({}),
             }
+            for addon in sorted(self.addons):
+                provider = addon_fixtures(addon)
+                if provider:
+                    self._fixtures.update(provider(self))
         return self._fixtures
+
+    def debug(self, record, method, user, exc):
+        """MATRIX_DEBUG=1 prints why a button was denied or refused."""
+        if os.environ.get("MATRIX_DEBUG"):
+            message = str(exc).splitlines()[0][:300] if str(exc) else ""
+            print(f"{record._name}.{method} as {user.login}: {type(exc).__name__}: {message}")
 
     def press(self, record, method, user):
         """Press the button as ``user``, then undo whatever it did (savepoint rolled back)."""
@@ -185,11 +210,11 @@ class TestAccessMatrix(ConnectorCase):
                 raise Undo()
         except Undo:
             return "ok"
-        except (AccessError, AccessDenied):
+        except (AccessError, AccessDenied) as exc:
+            self.debug(record, method, user, exc)
             return "denied"
         except Exception as exc:
-            if os.environ.get("MATRIX_DEBUG"):
-                print(f"{record._name}.{method} as {user.login}: {type(exc).__name__}: {exc}")
+            self.debug(record, method, user, exc)
             return "refused"
         finally:
             self.env.invalidate_all()

@@ -8,17 +8,25 @@ versions)::
      "project_template", "tax_treatment", "cap_amount", "modified" (ISO), "deleted",
      "account": {normalized account} | None, "contacts": [{normalized contact}],
      "lines": [{"id", "product_ref", "product_code", "name", "quantity", "price_unit",
-                "discount", "billing_model"}],
+                "discount", "discount_amount", "amount", "billing_model"}],
      "writeback": {remote field: value}}
 
-``fingerprint`` hashes what matters to Odoo (not the modification stamp, nor the fields Odoo
-itself writes back), so our own write-back returning in the next pull is recognised as an echo.
+A line's ``price_unit`` is the CRM's unit price before discount, ``discount`` a percentage,
+``discount_amount`` an amount off per unit (HubSpot's ``discount``) and ``amount`` the line's
+total as the CRM states it (Salesforce ``TotalPrice``, HubSpot ``amount``): the Odoo line is
+priced to give that total (engine/pricing.py).
+
+``fingerprint_payload`` is what matters to Odoo (not the modification stamp, nor the fields Odoo
+itself writes back); its hash is the binding's payload hash, so that our own write-back
+returning in the next pull is recognised as an echo (connector_base's ``payload_hash``, the one
+hash of the suite).
 """
 
-import hashlib
-import json
+from odoo.addons.connector_base.engine.errors import BusinessError
+from odoo.addons.connector_base.engine.hashing import payload_hash
 
 from . import hubspot as hs
+from . import pricing
 from . import salesforce as sf
 
 # Keys of the normalized deal that Odoo does not react to.
@@ -87,13 +95,17 @@ HS_DEAL_FIELD_DEFAULTS = {
 }
 
 
+def fingerprint_payload(deal: dict) -> dict:
+    """The part of a normalized deal Odoo reacts to (what the binding's hash covers)."""
+    return {key: value for key, value in deal.items() if key not in NOT_FINGERPRINTED}
+
+
 def fingerprint(deal: dict) -> str:
-    relevant = {key: value for key, value in deal.items() if key not in NOT_FINGERPRINTED}
-    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()
+    return payload_hash(fingerprint_payload(deal))
 
 
 def record_fingerprint(values: dict) -> str:
-    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+    return payload_hash(values)
 
 
 def _text(value):
@@ -129,29 +141,32 @@ def _normalize(record: dict, mapping: dict) -> dict:
 # Salesforce ----------------------------------------------------------------------------------
 
 
+def mapped(record: dict, field_names: dict, key: str):
+    """The value of the deal field ``key`` in a CRM record; None when the field is unmapped."""
+    name = field_names.get(key)
+    return record.get(name) if name else None
+
+
 def sf_opportunity_fields(field_names: dict, writeback_fields=(), multicurrency=False) -> list[str]:
     """SELECT list of the deal query: the opportunity, its account, lines and contact roles.
 
-    ``CurrencyIsoCode`` exists only in multi-currency orgs (selecting it elsewhere is an
-    INVALID_FIELD): without it a deal is in its legal entity's currency."""
-    custom = [field_names[key] for key in SF_DEAL_FIELD_DEFAULTS if key != "line_billing_model"]
+    Unmapped deal fields (no name on the backend) are not selected. ``CurrencyIsoCode`` exists
+    only in multi-currency orgs (selecting it elsewhere is an INVALID_FIELD): without it a deal
+    is in its legal entity's currency."""
+    custom = [
+        field_names[key]
+        for key in SF_DEAL_FIELD_DEFAULTS
+        if key != "line_billing_model" and field_names.get(key)
+    ]
     account = [f"Account.{name}" for name in SF_ACCOUNT_FIELDS.values()]
     contacts = ", ".join(
         ["ContactId", "IsPrimary"] + [f"Contact.{name}" for name in SF_CONTACT_FIELDS.values()]
     )
-    lines = ", ".join(
-        [
-            "Id",
-            "Product2Id",
-            "ProductCode",
-            "Name",
-            "Quantity",
-            "UnitPrice",
-            "Discount",
-            "Description",
-            field_names["line_billing_model"],
-        ]
-    )
+    line_fields = ["Id", "Product2Id", "ProductCode", "Name", "Quantity", "UnitPrice"]
+    line_fields += ["Discount", "TotalPrice", "Description"]
+    if field_names.get("line_billing_model"):
+        line_fields.append(field_names["line_billing_model"])
+    lines = ", ".join(dict.fromkeys(line_fields))
     fields = [
         "Id",
         "Name",
@@ -174,8 +189,16 @@ def sf_opportunity_fields(field_names: dict, writeback_fields=(), multicurrency=
 
 
 def _children(record, relation):
+    """The records of a sub-query; an incomplete set (``done`` false: the client did not read
+    its ``nextRecordsUrl``) is refused rather than imported as a deal with part of its lines."""
     value = record.get(relation)
     if isinstance(value, dict):
+        if value.get("done") is False:
+            raise BusinessError(
+                f"Salesforce returned only {len(value.get('records') or [])} of the "
+                f"{value.get('totalSize', '?')} {relation} of {record.get('Id')}: the rest was "
+                "not read, so the deal is not imported with part of its lines. Retry the job."
+            )
         return value.get("records") or []
     return value or []
 
@@ -184,16 +207,24 @@ def sf_normalize_opportunity(record: dict, field_names: dict, writeback_fields=(
     account = record.get("Account")
     lines = []
     for line in _children(record, "OpportunityLineItems"):
+        quantity = _number(line.get("Quantity")) or 0.0
+        price = _number(line.get("UnitPrice")) or 0.0
+        percent = _number(line.get("Discount")) or 0.0
+        amount = _number(line.get("TotalPrice"))
+        if amount is None:
+            amount = pricing.salesforce_amount(quantity, price, percent)
         lines.append(
             {
                 "id": line.get("Id"),
                 "product_ref": _text(line.get("Product2Id")),
                 "product_code": _text(line.get("ProductCode")),
                 "name": _text(line.get("Name")) or "",
-                "quantity": _number(line.get("Quantity")) or 0.0,
-                "price_unit": _number(line.get("UnitPrice")) or 0.0,
-                "discount": _number(line.get("Discount")) or 0.0,
-                "billing_model": _text(line.get(field_names["line_billing_model"])),
+                "quantity": quantity,
+                "price_unit": price,
+                "discount": percent,
+                "discount_amount": 0.0,
+                "amount": amount,
+                "billing_model": _text(mapped(line, field_names, "line_billing_model")),
             }
         )
     contacts = []
@@ -224,8 +255,8 @@ def sf_normalize_opportunity(record: dict, field_names: dict, writeback_fields=(
         "writeback": {name: record.get(name) for name in writeback_fields if name in record},
     }
     for key in ("legal_entity", "billing_model", "project_template", "tax_treatment", "po_number"):
-        deal[key] = _text(record.get(field_names[key]))
-    deal["cap_amount"] = _number(record.get(field_names["cap_amount"]))
+        deal[key] = _text(mapped(record, field_names, key))
+    deal["cap_amount"] = _number(mapped(record, field_names, "cap_amount"))
     if record.get("AccountId"):
         deal["account"] = dict(_normalize(account or {}, SF_ACCOUNT_FIELDS), id=record["AccountId"])
     return deal
@@ -255,16 +286,32 @@ HS_DEAL_PROPERTIES = (
     "hs_is_closed_won",
     "hs_lastmodifieddate",
 )
-HS_LINE_PROPERTIES = ("name", "quantity", "price", "discount", "hs_product_id", "hs_sku")
+# ``discount`` is an amount off per unit, ``hs_discount_percentage`` a percentage, ``amount``
+# the line's total after discount (HubSpot's "Net price").
+HS_LINE_PROPERTIES = (
+    "name",
+    "quantity",
+    "price",
+    "amount",
+    "discount",
+    "hs_discount_percentage",
+    "hs_product_id",
+    "hs_sku",
+)
 
 
 def hs_deal_properties(field_names: dict, writeback_fields=()) -> list[str]:
-    custom = [field_names[key] for key in HS_DEAL_FIELD_DEFAULTS if key != "line_billing_model"]
+    custom = [
+        field_names[key]
+        for key in HS_DEAL_FIELD_DEFAULTS
+        if key != "line_billing_model" and field_names.get(key)
+    ]
     return list(dict.fromkeys([*HS_DEAL_PROPERTIES, *custom, *writeback_fields]))
 
 
 def hs_line_properties(field_names: dict) -> list[str]:
-    return list(dict.fromkeys([*HS_LINE_PROPERTIES, field_names["line_billing_model"]]))
+    extra = [field_names["line_billing_model"]] if field_names.get("line_billing_model") else []
+    return list(dict.fromkeys([*HS_LINE_PROPERTIES, *extra]))
 
 
 def _truthy(value) -> bool:
@@ -278,16 +325,25 @@ def hs_normalize_deal(
     lines = []
     for item in line_items:
         p = item.get("properties") or {}
+        quantity = _number(p.get("quantity")) or 0.0
+        price = _number(p.get("price")) or 0.0
+        percent = _number(p.get("hs_discount_percentage")) or 0.0
+        per_unit = _number(p.get("discount")) or 0.0
+        amount = _number(p.get("amount"))
+        if amount is None:
+            amount = pricing.hubspot_amount(quantity, price, percent, per_unit)
         lines.append(
             {
                 "id": str(item["id"]),
                 "product_ref": _text(p.get("hs_product_id")),
                 "product_code": _text(p.get("hs_sku")),
                 "name": _text(p.get("name")) or "",
-                "quantity": _number(p.get("quantity")) or 0.0,
-                "price_unit": _number(p.get("price")) or 0.0,
-                "discount": _number(p.get("discount")) or 0.0,
-                "billing_model": _text(p.get(field_names["line_billing_model"])),
+                "quantity": quantity,
+                "price_unit": price,
+                "discount": percent,
+                "discount_amount": per_unit,
+                "amount": amount,
+                "billing_model": _text(mapped(p, field_names, "line_billing_model")),
             }
         )
     normalized_contacts = []
@@ -314,8 +370,8 @@ def hs_normalize_deal(
         "writeback": {name: props.get(name) for name in writeback_fields if name in props},
     }
     for key in ("legal_entity", "billing_model", "project_template", "tax_treatment", "po_number"):
-        deal[key] = _text(props.get(field_names[key]))
-    deal["cap_amount"] = _number(props.get(field_names["cap_amount"]))
+        deal[key] = _text(mapped(props, field_names, key))
+    deal["cap_amount"] = _number(mapped(props, field_names, "cap_amount"))
     if company:
         deal["account"] = dict(
             _normalize(company.get("properties") or {}, HS_COMPANY_FIELDS), id=str(company["id"])

@@ -6,15 +6,18 @@ Contract: ../shared/reference/external-apis.md, section 2. All property values a
 import base64
 import hashlib
 import hmac
+import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from odoo.addons.connector_base.engine.errors import AuthError, BusinessError
-from odoo.addons.connector_base.engine.http_client import BearerTokenAuth, parse_json
+from odoo.addons.connector_base.engine.backoff import parse_retry_after
+from odoo.addons.connector_base.engine.errors import AuthError, BusinessError, TransientError
+from odoo.addons.connector_base.engine.http_client import BearerTokenAuth, remote_error_message
 from odoo.addons.connector_base.engine.signatures import SignatureError
 
+from .answers import json_body, json_with_retries
 from .oauth import TOKENS, CachedTokenAuth, Token, request_token
 
 FLOW_PRIVATE_APP = "private_app"
@@ -25,6 +28,17 @@ BATCH_READ = 100
 BATCH_UPDATE = 100
 ASSOCIATIONS_BATCH = 1000
 SIGNATURE_MAX_AGE_MS = 300_000
+# Rate limits (../shared/reference/external-apis.md 2.4 and 2.7): the search endpoints allow
+# about 4-5 requests per second per account, apart from the 10-second burst limit of every
+# call. A 429 says which window was exceeded (policyName) and usually no Retry-After: wait past
+# that window before sending again.
+SEARCH_RATE = 4.0  # requests per second, the default of the backend's search rate
+RATE_WINDOWS = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
+SEARCH_WINDOW = 1.0
+DAILY_RETRY_AFTER = 3600.0  # the daily limit resets at midnight in the portal's time zone
+RATE_LIMIT_WAITS = 3  # waits in place on 429 before the queue's backoff takes over
+MAX_RATE_LIMIT_WAIT = 15.0  # seconds; a longer wait goes back to the queue
+SUCCESS = frozenset({200, 201, 204, 207})
 
 # Percent-escapes HubSpot decodes in the URI before signing (v3), per its docs.
 _DECODED_ESCAPES = ("%3A", "%2F", "%3F", "%40", "%21", "%24", "%27", "%28", "%29", "%2A", "%2C")
@@ -173,24 +187,75 @@ def verify_signature_v3(
 
 
 class HubSpotClient:
-    """CRM calls; ``on_rate(remaining, max)`` hears the X-HubSpot-RateLimit headers."""
+    """CRM calls; ``on_rate(remaining, max)`` hears the X-HubSpot-RateLimit headers.
 
-    def __init__(self, http, path_prefix="/crm/v3", on_rate=None):
+    ``search_limiter`` (a token bucket) paces the search calls below HubSpot's search limit, on
+    top of the backend's general rate limit the HTTP client applies to every call. A 429 is
+    waited out in place, past the window it names, a few times; then it goes to the queue as a
+    transient error whose retry waits at least that window."""
+
+    def __init__(self, http, path_prefix="/crm/v3", on_rate=None, search_limiter=None, sleep=None):
         self.http = http  # HttpClient on the API host with the bearer auth
         self.prefix = "/" + path_prefix.strip("/")
         self.on_rate = on_rate
+        self.search_limiter = search_limiter
+        self.sleep = sleep or time.sleep
 
-    def request(self, method, path, **kwargs):
+    def request(self, method, path, *, search=False, **kwargs):
         # The connector only reads and sets values: sending a call twice is harmless.
         kwargs.setdefault("idempotent", True)
-        response = self.http.request(method, path, **kwargs)
+        expected = kwargs.pop("expected", None)
+        waits = 0
+        while True:
+            if search and self.search_limiter is not None:
+                self.search_limiter.acquire()
+            response = self.http.request(
+                method, path, expected=set(expected or SUCCESS) | {429}, **kwargs
+            )
+            if response.status_code != 429 or (expected and 429 in expected):
+                break
+            wait = self._rate_limit_wait(response, search, waits)
+            waits += 1
+            self.sleep(wait)
         remaining = response.headers.get("X-HubSpot-RateLimit-Daily-Remaining")
         if remaining is not None and self.on_rate:
             self.on_rate(remaining, response.headers.get("X-HubSpot-RateLimit-Daily"))
         return response
 
+    def _rate_limit_wait(self, response, search, waits):
+        """Seconds to wait before sending a rate-limited call again, or the TransientError
+        that gives it to the queue (daily limit, long Retry-After, too many waits)."""
+        try:
+            body = response.json() or {}
+        except ValueError:
+            body = {}
+        policy = str(body.get("policyName") or "") if isinstance(body, dict) else ""
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        window = RATE_WINDOWS.get(policy) or (
+            SEARCH_WINDOW if search else RATE_WINDOWS["TEN_SECONDLY_ROLLING"]
+        )
+        if retry_after is None:
+            # Past the window, growing, with jitter so that runners do not come back together.
+            retry_after = window * (1 + waits) + random.uniform(0, window / 4)
+        what = "search" if search else "API"
+        if policy == "DAILY":
+            retry_after = max(retry_after, DAILY_RETRY_AFTER)
+        elif retry_after <= MAX_RATE_LIMIT_WAIT and waits < RATE_LIMIT_WAITS:
+            return retry_after
+        raise TransientError(
+            f"HubSpot rate-limits the {what} calls (HTTP 429, policy {policy or 'unknown'}): "
+            f"{remote_error_message(response)}. The job will be retried in "
+            f"{retry_after:.0f} s; if this is frequent, lower the backend's rate limit or search "
+            "rate (other apps share the portal's limits).",
+            retry_after=retry_after,
+            http_status=429,
+            details={"policy": policy, "url": response.url},
+        )
+
     def json(self, method, path, **kwargs):
-        return parse_json(self.request(method, path, **kwargs))
+        return json_with_retries(
+            lambda: self.request(method, path, **kwargs), "HubSpot", self.http, self.sleep
+        )
 
     # Account ---------------------------------------------------------------------------------
 
@@ -204,7 +269,7 @@ class HubSpotClient:
         )
         if response.status_code != 200:
             return None
-        results = (parse_json(response) or {}).get("results") or []
+        results = (json_body(response, "HubSpot") or {}).get("results") or []
         return results[0] if results else None
 
     def pipelines(self) -> list:
@@ -224,7 +289,7 @@ class HubSpotClient:
             params=params,
             expected={200, 404},
         )
-        return None if response.status_code == 404 else parse_json(response)
+        return None if response.status_code == 404 else json_body(response, "HubSpot")
 
     def search(self, object_type, filters, properties, sort_property, after=0, limit=SEARCH_PAGE):
         body = {
@@ -234,60 +299,74 @@ class HubSpotClient:
             "limit": limit,
             "after": str(after),
         }
-        return self.json("POST", f"{self.prefix}/objects/{object_type}/search", json=body)
+        return self.json(
+            "POST", f"{self.prefix}/objects/{object_type}/search", json=body, search=True
+        )
+
+    def search_page(
+        self, object_type, stamp_property, cursor, properties, filters=(), limit=SEARCH_PAGE
+    ):
+        """One page of the records changed at or after ``cursor["start"]`` (epoch ms), oldest
+        first: returns ``(records, next cursor or None when the search is exhausted)``.
+
+        A keyset window: each page starts again at the last timestamp read (``GTE``), skipping
+        the ids already read at that timestamp, so the search never pages towards HubSpot's
+        10,000-result cap and the cursor can be kept between jobs (a pull resumes at the page
+        it stopped at). ``after`` is used only while a whole page shares one timestamp.
+        """
+        start = int(cursor.get("start") or 0)
+        after = int(cursor.get("after") or 0)
+        seen = set(cursor.get("seen") or ())
+        if after + limit > SEARCH_CAP:
+            raise BusinessError(
+                f"More than {SEARCH_CAP} HubSpot {object_type} share the modification time "
+                f"{datetime.fromtimestamp(start / 1000, UTC):%Y-%m-%d %H:%M:%S.%f} UTC: a search "
+                "cannot page through them. Move the stream's cursor past that moment (Resync "
+                "from date) and import those records in smaller batches."
+            )
+        page = self.search(
+            object_type,
+            [{"propertyName": stamp_property, "operator": "GTE", "value": str(start)}, *filters],
+            properties,
+            stamp_property,
+            after=after,
+            limit=limit,
+        )
+        results = page.get("results") or []
+        stamps = [self._stamp_ms(record, stamp_property, start) for record in results]
+        records = [
+            record
+            for record, stamp in zip(results, stamps, strict=True)
+            if not (stamp == start and str(record["id"]) in seen)
+        ]
+        more = bool(((page.get("paging") or {}).get("next") or {}).get("after"))
+        if not results or not more:
+            return records, None
+        last = max(stamps)
+        if last > start:
+            at_last = [str(r["id"]) for r, s in zip(results, stamps, strict=True) if s == last]
+            return records, {"start": last, "after": 0, "seen": at_last}
+        # The whole page shares the window's timestamp: page on within it.
+        return records, {
+            "start": start,
+            "after": after + len(results),
+            "seen": sorted(seen | {str(r["id"]) for r in results}),
+        }
+
+    @staticmethod
+    def _stamp_ms(record, stamp_property, default):
+        stamp = parse_datetime((record.get("properties") or {}).get(stamp_property))
+        return to_ms(stamp) if stamp is not None else default
 
     def modified_since(self, object_type, stamp_property, since_ms, properties, filters=()):
-        """Yield records changed at or after ``since_ms``, oldest first, past the 10,000 cap.
-
-        A search cannot page beyond 10,000 results, so when a window is used up the search
-        restarts at the last timestamp seen (keyset window); ids already yielded are skipped.
-        """
-        seen = set()
-        window_start = int(since_ms)
-        while True:
-            after = 0
-            last_stamp = None
-            exhausted = True
-            while True:
-                page = self.search(
-                    object_type,
-                    [
-                        {
-                            "propertyName": stamp_property,
-                            "operator": "GTE",
-                            "value": str(window_start),
-                        },
-                        *filters,
-                    ],
-                    properties,
-                    stamp_property,
-                    after=after,
-                )
-                for record in page.get("results", []):
-                    stamp = parse_datetime((record.get("properties") or {}).get(stamp_property))
-                    if stamp is not None:
-                        last_stamp = stamp
-                    if record["id"] in seen:
-                        continue
-                    seen.add(record["id"])
-                    yield record
-                next_after = ((page.get("paging") or {}).get("next") or {}).get("after")
-                if not next_after:
-                    break
-                if int(next_after) + SEARCH_PAGE > SEARCH_CAP:
-                    exhausted = False  # the cap is near: restart from the last timestamp
-                    break
-                after = int(next_after)
-            if exhausted or last_stamp is None:
-                return
-            next_start = to_ms(last_stamp)
-            if next_start <= window_start:
-                raise BusinessError(
-                    f"More than {SEARCH_CAP} HubSpot {object_type} share the timestamp "
-                    f"{last_stamp}: the search cannot page through them. Narrow the stream's "
-                    "cursor or import them in smaller batches."
-                )
-            window_start = next_start
+        """Every record changed at or after ``since_ms``, oldest first (``search_page`` until
+        the search is exhausted)."""
+        cursor = {"start": int(since_ms)}
+        while cursor is not None:
+            records, cursor = self.search_page(
+                object_type, stamp_property, cursor, properties, filters
+            )
+            yield from records
 
     def batch_read(self, object_type, ids, properties):
         records = []

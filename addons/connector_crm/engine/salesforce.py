@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from odoo.addons.connector_base.engine.errors import AuthError, BusinessError, TransientError
-from odoo.addons.connector_base.engine.http_client import host_of, parse_json, remote_error_message
+from odoo.addons.connector_base.engine.http_client import host_of, remote_error_message
 
+from .answers import json_body, json_with_retries
 from .jwt_bearer import JWT_GRANT_TYPE, InvalidPrivateKey, salesforce_assertion
 from .oauth import TOKENS, CachedTokenAuth, Token, request_token
 
@@ -231,7 +232,9 @@ class SalesforceClient:
                 self.on_limits(*self.api_usage)
 
     def json(self, method, path, **kwargs):
-        return parse_json(self.request(method, path, **kwargs))
+        return json_with_retries(
+            lambda: self.request(method, path, **kwargs), "Salesforce", self.http
+        )
 
     # Calls -----------------------------------------------------------------------------------
 
@@ -239,30 +242,76 @@ class SalesforceClient:
         token = self.auth.token()
         if not token.identity_url:
             return {}
-        return parse_json(self.http.get(token.identity_url))
+        return json_with_retries(
+            lambda: self.http.get(token.identity_url, idempotent=True), "Salesforce", self.http
+        )
 
     def limits(self) -> dict:
         return self.json("GET", "limits")
 
     def query(self, soql: str, *, include_deleted=False, batch_size=None):
-        """Yield the records of a SOQL query, following nextRecordsUrl page by page."""
+        """Yield the records of a SOQL query, following nextRecordsUrl page by page.
+
+        Sub-query results (an opportunity's line items, contact roles) are paged too: a
+        relationship with ``done`` false is completed from its own ``nextRecordsUrl`` before the
+        record is yielded, so a record never comes with part of its children."""
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else None
         resource = "queryAll" if include_deleted else "query"
         page = self.json("GET", f"{resource}?{urlencode({'q': soql})}", headers=headers)
         while True:
-            if not isinstance(page, dict) or "records" not in page:
-                raise BusinessError(
-                    "Salesforce answered a query without 'records': the API version set on "
-                    "the backend may be wrong."
-                )
-            yield from page["records"]
+            self._check_page(page)
+            for record in page["records"]:
+                self._complete_children(record)
+                yield record
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
             page = self.json("GET", page["nextRecordsUrl"], headers=headers)
 
+    def query_page(self, soql=None, *, locator=None, include_deleted=False):
+        """One page of a query: ``(records, nextRecordsUrl or None)``, from the query or from the
+        ``nextRecordsUrl`` of the previous page (a pull keeps it between jobs). Children are
+        complete (see ``query``)."""
+        if locator:
+            page = self.json("GET", locator)
+        else:
+            resource = "queryAll" if include_deleted else "query"
+            page = self.json("GET", f"{resource}?{urlencode({'q': soql})}")
+        self._check_page(page)
+        for record in page["records"]:
+            self._complete_children(record)
+        more = not page.get("done", True) and page.get("nextRecordsUrl")
+        return page["records"], more or None
+
+    @staticmethod
+    def _check_page(page):
+        if not isinstance(page, dict) or "records" not in page:
+            raise BusinessError(
+                "Salesforce answered a query without 'records': the API version set on "
+                "the backend may be wrong."
+            )
+
+    def _complete_children(self, record):
+        """Read the remaining batches of every sub-query result of ``record`` in place."""
+        for relation, value in record.items():
+            if not isinstance(value, dict) or "records" not in value or value.get("done", True):
+                continue
+            records = list(value.get("records") or [])
+            batch = value
+            while not batch.get("done", True):
+                if not batch.get("nextRecordsUrl"):
+                    raise BusinessError(
+                        f"Salesforce returned part of the {relation} of {record.get('Id')} "
+                        "without the nextRecordsUrl of the rest: the record is not imported "
+                        "with part of its children. Retry the job."
+                    )
+                batch = self.json("GET", batch["nextRecordsUrl"])
+                self._check_page(batch)
+                records.extend(batch["records"])
+            record[relation] = dict(value, records=records, done=True, nextRecordsUrl=None)
+
     def get(self, sobject, record_id, expected=None):
         response = self.request("GET", f"sobjects/{sobject}/{record_id}", expected=expected)
-        return response if expected else parse_json(response)
+        return response if expected else json_body(response, "Salesforce")
 
     def deleted(self, sobject, start: datetime, end: datetime) -> dict:
         params = urlencode({"start": iso_param(start), "end": iso_param(end)})

@@ -1,5 +1,5 @@
 from odoo import _, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from .connector_crm_field_rule import OBJECTS
 
@@ -32,8 +32,8 @@ class ConnectorCrmConflict(models.Model):
     resolved_at = fields.Datetime(readonly=True)
 
     def _check_open(self):
-        if not self.env.user.has_group("connector_base.group_connector_user"):
-            raise UserError(_("Only connector users resolve sync conflicts."))
+        if not self.env.su and not self.env.user.has_group("connector_base.group_connector_user"):
+            raise AccessError(_("Only Connector Users resolve sync conflicts."))
         if any(conflict.state != "open" for conflict in self):
             raise UserError(_("This conflict is already resolved."))
 
@@ -60,6 +60,8 @@ class ConnectorCrmConflict(models.Model):
 
     def action_open_record(self):
         self.ensure_one()
+        self.check_access("read")
+        self.env[self.res_model].check_access("read")
         return {
             "type": "ir.actions.act_window",
             "res_model": self.res_model,

@@ -1,7 +1,7 @@
 import json
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 STATES = [
     ("applied", "Applied"),
@@ -65,8 +65,10 @@ class ConnectorCrmDealVersion(models.Model):
         return json.loads(self.changes or "[]")
 
     def _check_billing_manager(self):
-        if not self.env.user.has_group("ps_billing_rules.group_billing_manager"):
-            raise UserError(_("Only a Billing Manager can decide on a deal amendment."))
+        if not self.env.su and not self.env.user.has_group(
+            "ps_billing_rules.group_billing_manager"
+        ):
+            raise AccessError(_("Only a Billing Manager can decide on a deal amendment."))
 
     def action_approve(self):
         self._check_billing_manager()

@@ -35,10 +35,14 @@ class ConnectorCrmValueMap(models.Model):
     payment_term_id = fields.Many2one(
         "account.payment.term", string="Payment terms", help="Default when the customer has none."
     )
-    fiscal_position_id = fields.Many2one(
+    fiscal_position_ids = fields.Many2many(
         "account.fiscal.position",
-        string="Fiscal position",
-        help="Empty: the customer's own (domestic) taxes apply.",
+        "connector_crm_value_map_fiscal_position_rel",
+        "value_map_id",
+        "fiscal_position_id",
+        string="Fiscal positions",
+        help="One per legal entity (company): a deal gets the fiscal position of the company it "
+        "is signed by. Empty: the customer's own (domestic) taxes apply.",
     )
     billing_model = fields.Selection(
         BILLING_MODELS,
@@ -98,6 +102,24 @@ class ConnectorCrmValueMap(models.Model):
         labels = dict(KINDS)
         for line in self:
             line.display_name = f"{labels.get(line.kind, '')}: {line.remote_value}"
+
+    def _fiscal_position_for(self, company):
+        """The tax treatment's fiscal position in ``company`` (empty when it has none there)."""
+        self.ensure_one()
+        return self.fiscal_position_ids.filtered(lambda fp: fp.company_id == company)[:1]
+
+    @api.constrains("fiscal_position_ids")
+    def _check_one_position_per_company(self):
+        for line in self:
+            companies = line.fiscal_position_ids.company_id
+            if len(companies) != len(line.fiscal_position_ids):
+                raise ValidationError(
+                    _(
+                        "Tax treatment '%s' has several fiscal positions of one company: keep "
+                        "one per company (a deal gets the one of the company that signs it).",
+                        line.remote_value,
+                    )
+                )
 
     @api.constrains("kind", "target_company_id", "template_project_id")
     def _check_target(self):

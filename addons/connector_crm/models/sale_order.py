@@ -1,7 +1,7 @@
 import json
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError
 
 
 class SaleOrder(models.Model):
@@ -175,21 +175,27 @@ class SaleOrder(models.Model):
         if not any(v.state == "pending" for v in self.crm_version_ids):
             activities.action_feedback(feedback=_("Decided"))
 
-    def _crm_flag_review(self, reason, version=None):
+    def _crm_flag_review(self, reason, version=None, summary=None, note=None):
+        """Flag the contract for review (warning on the order, activities for the salesperson
+        and the Billing Managers, three people at most)."""
+        summary = summary or _("Review contract: CRM deal changed")
+        if note is None:
+            note = _("CRM: %s Nothing was deleted or cancelled.", reason)
         for order in self:
             order.sudo().write({"crm_review_needed": True, "crm_review_reason": reason})
             for user in (order.user_id | order._crm_billing_managers())[:3]:
                 order.sudo().activity_schedule(
                     "mail.mail_activity_data_todo",
-                    summary=_("Review contract: CRM deal changed"),
+                    summary=summary,
                     note=reason,
                     user_id=user.id,
                 )
-            order.sudo().message_post(body=_("CRM: %s Nothing was deleted or cancelled.", reason))
+            order.sudo().message_post(body=note)
 
     def action_crm_mark_reviewed(self):
-        if not self.env.user.has_group("ps_billing_rules.group_billing_user"):
-            raise UserError(_("Only billing users mark a contract as reviewed."))
+        if not self.env.su and not self.env.user.has_group("ps_billing_rules.group_billing_user"):
+            raise AccessError(_("Only Billing Users mark a contract as reviewed."))
+        self.check_access("write")
         for order in self:
             order.sudo().write({"crm_review_needed": False})
             order.sudo().activity_ids.filtered(
@@ -200,6 +206,8 @@ class SaleOrder(models.Model):
 
     def action_crm_view_versions(self):
         self.ensure_one()
+        self.check_access("read")
+        self.env["connector.crm.deal.version"].check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": _("Deal versions of %s", self.name),

@@ -13,16 +13,26 @@ class SaleOrderLine(models.Model):
 
     def _timesheet_create_project(self):
         """Odoo creates the project on confirmation (sale_project); a CRM engagement's project is
-        a copy of the template mapped from the deal, as Odoo does for a product's template."""
+        a copy of the template mapped from the deal, as Odoo does for a product's template,
+        named after the deal (not "Template: ...") and with stages: the template's, or the
+        default engagement stages when it has none (as Odoo gives its own new projects), so
+        that its tasks do not sit in a folded column without stage."""
         template = self.order_id.crm_project_template_id
         if not template or self.product_id.project_template_id:
             return super()._timesheet_create_project()
         self.ensure_one()
         values = self._timesheet_create_project_prepare_values()
-        values["name"] = f"{values['name']} - {template.name}"
+        order = self.order_id
+        values["name"] = f"{order.crm_deal_name or template.name} ({order.name})"
         if template.user_id:
             values["user_id"] = template.user_id.id
         project = template.copy(values)
+        if not project.type_ids:
+            project.type_ids = self._crm_default_stages()
+        first_stage = project.type_ids.sorted("sequence")[:1]
+        project.with_context(active_test=False).tasks.filtered(
+            lambda task: not task.stage_id
+        ).write({"stage_id": first_stage.id})
         project.tasks.write({"sale_line_id": self.id, "partner_id": self.order_id.partner_id.id})
         project.tasks.filtered("parent_id").write(
             {"sale_line_id": self.id, "sale_order_id": self.order_id.id}
@@ -30,6 +40,17 @@ class SaleOrderLine(models.Model):
         self.write({"project_id": project.id})
         project.reinvoiced_sale_order_id = self.order_id
         return project
+
+    def _crm_default_stages(self):
+        Stage = self.env["project.task.type"]
+        stages = Stage.union(
+            *(
+                self.env.ref(f"connector_crm.project_stage_{name}", raise_if_not_found=False)
+                or Stage
+                for name in ("todo", "in_progress", "done", "cancelled")
+            )
+        )
+        return stages.filtered("active")
 
     def _crm_link_milestones(self):
         """Milestone-billed lines bill the project's milestones (those of the template, shared

@@ -1,5 +1,6 @@
 """Shared set-up of the CRM connector tests: fake Salesforce and HubSpot servers on loopback,
-two backends pointed at them with complete mappings, and a queue drain that moves the clock."""
+two backends pointed at them with complete mappings (``map_backend``, also used by the tour and
+the integration steps), and a queue drain that moves the clock (``drain``)."""
 
 from datetime import timedelta
 
@@ -9,30 +10,79 @@ from odoo.tests.common import _super_send
 
 from odoo.addons.connector_base.engine.redaction import SECRETS
 from odoo.addons.connector_base.tests.common import TEST_KEY, harness_keys, vault_keys
+from odoo.addons.connector_crm.const import SF_WRITEBACK_DEFAULTS
 from odoo.addons.connector_crm.engine.oauth import TOKENS
-from odoo.addons.connector_crm.models.connector_backend import SF_WRITEBACK_DEFAULTS
+from odoo.addons.connector_crm.models.connector_crm_demo import (
+    BILLING_MODELS as BILLING_TERMS,
+)
+from odoo.addons.connector_crm.models.connector_crm_demo import LEGAL_ENTITIES
 
 try:  # the project's fake servers (tests/fakes), importable when run from the repository
-    from tests.fakes.hubspot_fake import FakeHubSpot
-    from tests.fakes.salesforce_fake import FakeSalesforce
+    from tests.fakes.hubspot import FakeHubSpot
+    from tests.fakes.salesforce import FakeSalesforce
 except ImportError:  # pragma: no cover - addon installed outside the repository
     FakeHubSpot = FakeSalesforce = None
 
 NUMERIC_WRITEBACK = ("invoiced_total", "paid_total", "outstanding", "overdue", "percent_complete")
-LEGAL_ENTITIES = ("Acme Consulting US", "Acme Consulting EU", "Acme Consulting UK")
-BILLING_TERMS = {
-    "Time and Materials": {"billing_model": "tm"},
-    "Fixed Fee": {"billing_model": "fixed_fee", "service_months": 3, "installment_count": 2},
-    "Milestones": {"billing_model": "milestone"},
-    "Retainer": {
-        "billing_model": "retainer",
-        "retainer_included": 20,
-        "rollover_rule": "capped",
-        "rollover_cap": 10,
-        "overage_rate": 170,
-    },
-    "Mixed": {"billing_model": False},
-}
+
+
+def map_backend(env, backend, *, companies, templates, products, tax_treatments=None):
+    """The mappings of a CRM backend, as a Connector Manager enters them on its Mappings tab.
+
+    ``companies``: legal entity -> company; ``templates``: project template -> template project;
+    ``products``: CRM product code -> Odoo product, or (product, default billing model);
+    ``tax_treatments``: tax treatment -> fiscal positions (default: Domestic, none). The billing
+    terms are the demo's (``BILLING_MODELS`` of connector_crm_demo).
+    """
+    values = [
+        {"kind": "legal_entity", "remote_value": name, "target_company_id": company.id}
+        for name, company in companies.items()
+    ]
+    for name, positions in (tax_treatments or {"Domestic": None}).items():
+        entry = {"kind": "tax_treatment", "remote_value": name}
+        if positions:
+            entry["fiscal_position_ids"] = [Command.set(positions.ids)]
+        values.append(entry)
+    values += [
+        {"kind": "project_template", "remote_value": name, "template_project_id": project.id}
+        for name, project in templates.items()
+    ]
+    values += [
+        dict(terms, kind="billing_model", remote_value=name)
+        for name, terms in BILLING_TERMS.items()
+    ]
+    env["connector.crm.value.map"].create([dict(v, backend_id=backend.id) for v in values])
+    product_maps = []
+    for code, product in products.items():
+        product, model = product if isinstance(product, tuple) else (product, False)
+        product_maps.append(
+            {
+                "backend_id": backend.id,
+                "remote_code": code,
+                "product_id": product.id,
+                "billing_model": model,
+            }
+        )
+    env["connector.crm.product.map"].create(product_maps)
+
+
+def drain(Job, now=None, rounds=200):
+    """Run the queue until nothing is runnable, jumping the clock to the next retry's eta when
+    nothing can run now (the fakes answer instantly, so this is how backoff is waited for in a
+    test). What waits behind a job that needs a person stays pending."""
+    now = now or fields.Datetime.now()
+    for _round in range(rounds):
+        if Job._cron_process_queue(time_budget=60, now=now):
+            continue
+        later = Job.search(
+            [("state", "=", "pending"), ("eta", ">", now), ("backend_id.state", "=", "active")],
+            order="eta",
+            limit=1,
+        )
+        if not later:
+            return now
+        now = later.eta + timedelta(seconds=1)
+    raise AssertionError("the queue did not drain")
 
 
 def declare_writeback_fields(fake):
@@ -155,9 +205,24 @@ class CrmCase(TransactionCase):
                 "task_ids": [Command.create({"name": "Support requests"})],
             }
         )
-        cls.reverse_charge = cls.env["account.fiscal.position"].create(
-            {"name": "Reverse charge (test)"}
-        )
+        # A reverse-charge position as an accountant sets it up: the sales tax becomes 0 %.
+        sale_tax = cls.company.account_sale_tax_id
+        position = {"name": "Reverse charge (test)", "company_id": cls.company.id}
+        if sale_tax:
+            zero = cls.env["account.tax"].create(
+                {
+                    "name": "0% reverse charge (test)",
+                    "amount": 0.0,
+                    "type_tax_use": "sale",
+                    "company_id": cls.company.id,
+                    "tax_group_id": sale_tax.tax_group_id.id,
+                    "country_id": sale_tax.country_id.id,
+                }
+            )
+            position["tax_ids"] = [
+                Command.create({"tax_src_id": sale_tax.id, "tax_dest_id": zero.id})
+            ]
+        cls.reverse_charge = cls.env["account.fiscal.position"].create(position)
         cls.eur = cls.env.ref("base.EUR")
         cls.eur.active = True
         cls.eur_pricelist = cls.env["product.pricelist"].create(
@@ -233,63 +298,22 @@ class CrmCase(TransactionCase):
         return backend
 
     def map_everything(self, backend):
-        values = [
-            {"kind": "legal_entity", "remote_value": name, "target_company_id": self.company.id}
-            for name in LEGAL_ENTITIES
-        ]
-        values += [
-            {"kind": "tax_treatment", "remote_value": "Domestic"},
-            {
-                "kind": "tax_treatment",
-                "remote_value": "EU reverse charge",
-                "fiscal_position_id": self.reverse_charge.id,
+        map_backend(
+            self.env,
+            backend,
+            companies=dict.fromkeys(LEGAL_ENTITIES, self.company),
+            templates={
+                "Standard Implementation": self.template_impl,
+                "Support": self.template_support,
             },
-            {
-                "kind": "project_template",
-                "remote_value": "Standard Implementation",
-                "template_project_id": self.template_impl.id,
-            },
-            {
-                "kind": "project_template",
-                "remote_value": "Support",
-                "template_project_id": self.template_support.id,
-            },
-        ]
-        values += [
-            dict(terms, kind="billing_model", remote_value=name)
-            for name, terms in BILLING_TERMS.items()
-        ]
-        self.env["connector.crm.value.map"].create([dict(v, backend_id=backend.id) for v in values])
-        self.env["connector.crm.product.map"].create(
-            [
-                {"backend_id": backend.id, "remote_code": code, "product_id": product.id}
-                for code, product in self.products.items()
-            ]
+            products=self.products,
+            tax_treatments={"Domestic": None, "EU reverse charge": self.reverse_charge},
         )
 
     # Queue helpers ---------------------------------------------------------------------------
 
     def drain(self, now=None, rounds=200):
-        """Run the queue until nothing is runnable, jumping the clock to each retry's eta (the
-        fakes answer instantly, so this is how backoff is waited for in a test)."""
-        now = now or fields.Datetime.now()
-        for _round in range(rounds):
-            settled = self.Job.search_count([("state", "!=", "pending")])
-            self.Job._cron_process_queue(time_budget=60, now=now)
-            pending = self.Job.search(
-                [("state", "=", "pending"), ("backend_id.state", "=", "active")],
-                order="eta",
-                limit=1,
-            )
-            if not pending:
-                return now
-            if (
-                pending.eta <= now
-                and self.Job.search_count([("state", "!=", "pending")]) == settled
-            ):
-                return now  # what is left waits behind a job that needs a person
-            now = max(now, pending.eta) + timedelta(seconds=1)
-        raise AssertionError("the queue did not drain")
+        return drain(self.Job, now, rounds)
 
     def pull(self, backend, code="crm_deals", now=None):
         stream = backend.stream_ids.filtered(lambda s: s.code == code)

@@ -4,8 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.connector_crm.adapters.crm import _USAGE_WRITTEN
 from odoo.addons.connector_crm.engine.oauth import TOKENS
-from odoo.addons.connector_crm.models.connector_backend import _USAGE_WRITTEN
 
 from .common import CrmCase, FakeSalesforce
 

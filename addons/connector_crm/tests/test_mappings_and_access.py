@@ -48,7 +48,7 @@ class TestMappingFile(CrmCase):
                     m.kind,
                     m.remote_value,
                     m.target_company_id.id,
-                    m.fiscal_position_id.id,
+                    tuple(m.fiscal_position_ids.ids),
                     m.template_project_id.id,
                     m.billing_model or "",
                     m.service_months,
@@ -123,14 +123,55 @@ class TestAccess(CrmCase):
         self.pull(self.sf_backend)
         version = order.crm_version_ids.filtered(lambda v: v.state == "pending")
         self.assertTrue(version)
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             version.with_user(self.integration_user).action_approve()
         self.assertTrue(version.with_user(self.salesman).summary, "sales sees the history")
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             version.with_user(self.salesman).action_approve()
         version.with_user(self.billing_manager).action_approve()
         self.assertIn(version.state, ("approved", "applied"))
         self.assertEqual(version.decided_by, self.billing_manager)
+
+    def test_a_billing_manager_without_connector_rights_decides_amendments(self):
+        order = self.order_of(self.sf_backend, self.ids["umbrella_advisory"])
+        line = next(
+            item
+            for item in self.sf.records("OpportunityLineItem")
+            if item["OpportunityId"] == self.ids["umbrella_advisory"]
+        )
+        self.sf.update("OpportunityLineItem", line["Id"], Quantity=150)
+        self.pull(self.sf_backend)
+        version = order.crm_version_ids.filtered(lambda v: v.state == "pending")
+        approver = new_test_user(
+            self.env,
+            login="crm_billing_only_test",
+            groups="base.group_user,sales_team.group_sale_salesman,"
+            "ps_billing_rules.group_billing_manager",
+        )
+        version.with_user(approver).action_approve()
+        self.assertIn(version.state, ("approved", "applied"), "the amendment is applied")
+        self.assertEqual(version.decided_by, approver)
+
+    def test_buttons_check_the_rights_on_the_server(self):
+        """A button hidden in a form can still be called by RPC: the server refuses a user
+        without the rights with an AccessError (not a data error), and changes nothing."""
+        order = self.order_of(self.sf_backend, self.ids["umbrella_advisory"])
+        order.sudo().crm_review_needed = True
+        with self.assertRaises(AccessError, msg="a salesman does not close billing reviews"):
+            order.with_user(self.salesman).action_crm_mark_reviewed()
+        self.assertTrue(order.crm_review_needed)
+        order.with_user(self.billing_manager).action_crm_mark_reviewed()
+        self.assertFalse(order.crm_review_needed)
+        for method in (
+            "action_crm_open_conflicts",
+            "action_crm_open_attention",
+            "action_crm_open_engagements",
+        ):
+            with self.assertRaises(AccessError, msg=f"{method} for a user who cannot read it"):
+                getattr(self.sf_backend.with_user(self.salesman), method)()
+        action = self.sf_backend.with_user(self.connector_manager).action_crm_open_attention()
+        self.assertEqual(action["res_model"], "connector.job")
+        self.assertIn(("backend_id", "=", self.sf_backend.id), action["domain"])
 
     def test_conflicts_and_mappings_are_not_for_plain_users(self):
         with self.assertRaises(AccessError):
@@ -143,3 +184,35 @@ class TestAccess(CrmCase):
                     "product_id": self.products["IMPL"].id,
                 }
             )
+
+    def test_an_operator_is_told_who_can_fix_what_they_cannot(self):
+        """A connector operator (Connector User) reads the item needing attention: it names the
+        Connector Managers who may change the mapping, or the backend's mappings contact."""
+        operator = new_test_user(
+            self.env,
+            login="crm_operator_test",
+            name="Olga Operator",
+            groups="base.group_user,connector_base.group_connector_user",
+        )
+        self.connector_manager.name = "Maria Manager"
+        job = self.jobs(self.sf_backend, "crm.engagement.create", "needs_attention")
+        job.with_user(operator).action_retry()  # the operator may retry: the deal is read again
+        self.drain()
+        message = job.with_user(operator).last_error
+        self.assertIn("NEW-SKU", message)
+        self.assertIn("Connector Managers can: ", message)
+        self.assertIn("Maria Manager", message)
+        with self.assertRaises(AccessError):
+            self.env["connector.crm.product.map"].with_user(operator).create(
+                {
+                    "backend_id": self.sf_backend.id,
+                    "remote_code": "NEW-SKU",
+                    "product_id": self.products["IMPL"].id,
+                }
+            )
+        # A named contact replaces the list.
+        self.sf_backend.crm_mapping_contact_id = self.connector_manager
+        job.with_user(operator).action_retry()
+        self.drain()
+        self.assertIn("ask Maria Manager (Connector Manager)", job.last_error)
+        self.assertNotIn("Connector Managers can", job.last_error)

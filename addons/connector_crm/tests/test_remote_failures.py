@@ -115,3 +115,34 @@ class TestRemoteFailures(CrmCase):
         self.drain(self.now)
         self.assertEqual(pull.state, "done")
         self.assertEqual(len(self.engagements()), 6)
+
+    def test_a_cut_body_on_a_data_call_is_retried_and_holds_no_later_job(self):
+        """A proxy cutting a 200 answer of a data call: transient (retried with backoff within
+        the attempt limit), not an item waiting for a person that holds every later job of the
+        deal (per-deal order)."""
+        deal = self.ids["northwind_erp"]
+        self.sf_backend._adapter().client().auth.token()  # the token is cached: the data call is cut
+        first = self.sf_backend._enqueue(
+            "crm.deal.sync",
+            {"deal_id": deal},
+            idempotency_key="flow:1",
+            record_key=f"deal:{deal}",
+            direction="inbound",
+            source="webhook",
+        )
+        later = self.sf_backend._enqueue(
+            "crm.deal.sync",
+            {"deal_id": deal},
+            idempotency_key="flow:2",
+            record_key=f"deal:{deal}",
+            direction="inbound",
+            source="webhook",
+        )
+        self.sf.server.malformed_next(3)  # the query and its two quick retries
+        self.Job._cron_process_queue(time_budget=60, now=self.now)
+        self.assertEqual((first.state, first.error_class), ("pending", "transient"))
+        self.assertIn("not valid JSON", first.last_error)
+        self.assertGreater(first.eta, self.now)
+        self.drain(self.now)
+        self.assertEqual((first.state, later.state), ("done", "done"))
+        self.assertEqual(self.engagements().mapped("crm_deal_id"), [deal])

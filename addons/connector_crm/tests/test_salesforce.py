@@ -2,6 +2,9 @@ import json
 
 from odoo.tests import tagged
 
+from odoo.addons.connector_base.engine.hashing import payload_hash
+from odoo.addons.connector_crm.engine import deals as shapes
+
 from .common import CrmCase
 
 
@@ -48,7 +51,14 @@ class TestSalesforceEngagements(CrmCase):
         self.assertEqual(line.ps_billing_model, "tm")
         projects = order.project_ids
         self.assertEqual(len(projects), 1, "one project, created by Odoo on confirmation")
-        self.assertIn("Template: implementation (test)", projects.name)
+        self.assertEqual(projects.name, f"Globex - Process consulting ({order.name})")
+        # The template has no stages: the project gets the default ones, every task one.
+        self.assertEqual(
+            projects.type_ids.sorted("sequence").mapped("name"),
+            ["To Do", "In Progress", "Done", "Cancelled"],
+        )
+        self.assertTrue(all(task.stage_id in projects.type_ids for task in projects.task_ids))
+        self.assertEqual(set(projects.task_ids.stage_id.mapped("name")), {"To Do"})
         names = set(projects.task_ids.mapped("name"))
         self.assertLessEqual({"Kick-off", "Design", "Build", "Go-live"}, names, "template tasks")
         self.assertEqual(line.task_id.project_id, projects, "the T&M line's own task is in it")
@@ -184,3 +194,31 @@ class TestSalesforceEngagements(CrmCase):
         self.assertEqual(globex.pricelist_id.currency_id, self.eur)
         northwind = self.order_of(self.sf_backend, self.ids["northwind_erp"])
         self.assertEqual(northwind.currency_id, self.company.currency_id, "no code: company's")
+
+    def test_binding_hash_is_the_suite_payload_hash_of_what_odoo_compares(self):
+        """One hash for bindings and echo detection: connector_base's payload_hash of the part
+        of the deal Odoo compares (not the modification stamp, not the written-back fields)."""
+        self.pull(self.sf_backend)
+        deal_id = self.ids["northwind_erp"]
+        binding = self.env["connector.binding"].search(
+            [("backend_id", "=", self.sf_backend.id), ("remote_id", "=", deal_id)]
+        )
+        deal = self.sf_backend._adapter().fetch_deal(deal_id)
+        self.assertEqual(binding.payload_hash, payload_hash(shapes.fingerprint_payload(deal)))
+        self.assertTrue(binding._is_echo(shapes.fingerprint_payload(deal)))
+        deal["writeback"] = {"Odoo_Invoiced_Total__c": 1.0}
+        deal["modified"] = "2030-01-01T00:00:00"
+        self.assertTrue(binding._is_echo(shapes.fingerprint_payload(deal)), "our write back")
+
+    def test_projects_keep_the_stages_of_a_template_that_has_some(self):
+        stages = self.env["project.task.type"].create(
+            [{"name": "Backlog", "sequence": 1}, {"name": "Doing", "sequence": 2}]
+        )
+        self.template_support.type_ids = stages
+        self.template_support.task_ids.stage_id = stages[1]
+        self.pull(self.sf_backend)
+        order = self.order_of(self.sf_backend, self.ids["northwind_support"])
+        project = order.project_ids
+        self.assertEqual(project.name, f"Northwind - Support 2026 ({order.name})")
+        self.assertEqual(project.type_ids, stages)
+        self.assertEqual(project.task_ids.stage_id, stages[1], "tasks keep their stage")

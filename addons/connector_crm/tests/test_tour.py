@@ -1,8 +1,6 @@
 """Browser tour: an admin tests the demo Salesforce backend against the fake org, fixes the
 mapping of a deal that needs attention and retries it into an engagement."""
 
-from datetime import timedelta
-
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import _super_send
@@ -12,7 +10,7 @@ from odoo.addons.connector_base.tests.common import TEST_KEY, harness_keys, vaul
 from odoo.addons.connector_crm.engine.oauth import TOKENS
 from odoo.addons.connector_crm.models.connector_crm_demo import LEGAL_ENTITIES
 
-from .common import FakeSalesforce, declare_writeback_fields
+from .common import FakeSalesforce, declare_writeback_fields, drain
 
 
 @tagged("post_install", "-at_install", "is_tour")
@@ -86,26 +84,8 @@ class TestConnectorCrmTour(HttpCase):
             ]
         )
 
-    def drain(self, now=None, rounds=200):
-        """Run the queue until nothing is runnable, jumping the clock to each retry's eta."""
-        now = now or fields.Datetime.now()
-        for _round in range(rounds):
-            settled = self.Job.search_count([("state", "!=", "pending")])
-            self.Job._cron_process_queue(time_budget=60, now=now)
-            pending = self.Job.search(
-                [("state", "=", "pending"), ("backend_id.state", "=", "active")],
-                order="eta",
-                limit=1,
-            )
-            if not pending:
-                return now
-            if (
-                pending.eta <= now
-                and self.Job.search_count([("state", "!=", "pending")]) == settled
-            ):
-                return now  # what is left waits behind a job that needs a person
-            now = max(now, pending.eta) + timedelta(seconds=1)
-        raise AssertionError("the queue did not drain")
+    def drain(self, now=None):
+        return drain(self.Job, now)
 
     def order_of(self, deal_id):
         return self.env["sale.order"].search(

@@ -1,7 +1,7 @@
 import base64
 import json
 
-from odoo import _, fields, models
+from odoo import Command, _, fields, models
 from odoo.exceptions import UserError
 
 FORMAT = "connector_crm.mappings/1"
@@ -29,6 +29,31 @@ class ConnectorCrmMappingImport(models.TransientModel):
         if not record:
             problems.append(_("%(what)s '%(name)s' does not exist here", what=what, name=name))
         return record.id or False
+
+    def _fiscal_positions(self, entry, problems):
+        """Fiscal positions by name and company (``fiscal_positions``); files of the first
+        format name one position (``fiscal_position``)."""
+        wanted = entry.get("fiscal_positions") or (
+            [[entry["fiscal_position"], None]] if entry.get("fiscal_position") else []
+        )
+        Position = self.env["account.fiscal.position"]
+        ids = []
+        for name, company in wanted:
+            domain = [("name", "=", name)]
+            if company:
+                domain.append(("company_id.name", "=", company))
+            position = Position.search(domain, limit=1)
+            if position:
+                ids.append(position.id)
+            else:
+                problems.append(
+                    _(
+                        "Fiscal position '%(name)s' of %(company)s does not exist here",
+                        name=name,
+                        company=company or _("any company"),
+                    )
+                )
+        return ids
 
     def _product(self, entry, problems):
         Product = self.env["product.product"]
@@ -92,12 +117,9 @@ class ConnectorCrmMappingImport(models.TransientModel):
                 "payment_term_id": self._find(
                     "account.payment.term", entry.get("payment_terms"), problems, _("Payment terms")
                 ),
-                "fiscal_position_id": self._find(
-                    "account.fiscal.position",
-                    entry.get("fiscal_position"),
-                    problems,
-                    _("Fiscal position"),
-                ),
+                "fiscal_position_ids": [
+                    Command.set(self._fiscal_positions(entry, problems)),
+                ],
                 "rate_card_id": self._find(
                     "ps.rate.card", entry.get("rate_card"), problems, _("Rate card")
                 ),
