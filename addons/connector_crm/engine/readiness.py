@@ -15,6 +15,8 @@ model applies.
 
 from dataclasses import dataclass, field
 
+from . import periodic
+
 MAPPINGS_MENU = "Connectors > Configuration > Backends{backend}, tab Mappings"
 
 
@@ -44,6 +46,11 @@ class Mappings:
     line_price: callable = None
     # (fiscal position id or False, company id, deal, product ids) -> warning text or None
     tax_warning: callable = None
+    # (line, deal) -> the product mapping's periodic defaults {"frequency", "term_source",
+    # "term_months"} or None (engine/periodic.py)
+    periodic_defaults: callable = None
+    # (company id, currency code) -> decimals of the deal's currency (fees are rounded to them)
+    currency_digits: callable = None
     backend_name: str | None = None
     company_names: dict = field(default_factory=dict)  # company id -> name, for messages
     # Who can fix each kind of problem, named in the messages (filled by the model).
@@ -75,6 +82,8 @@ class Readiness:
     template_id: int | None = None
     lines: list = field(default_factory=list)  # (deal line, product id, billing model)
     prices: dict = field(default_factory=dict)  # deal line id -> (unit price, discount)
+    # deal line id -> periodic.LineTerms of the lines billed per period
+    periodic: dict = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
@@ -234,12 +243,20 @@ def _lines(deal, maps, result, unmapped, where, deal_model):
         if not model:
             result.problems.append(_no_billing_model(line, label, where, maps))
             continue
+        priced = line
+        if periodic.is_periodic(line, model):
+            terms = _periodic_terms(line, label, model, maps, result, where, deal)
+            if terms is None:
+                continue
+            result.periodic[line.get("id")] = terms
+            # The Odoo line sells the whole term: its subtotal is the term's total.
+            priced = dict(line, quantity=terms.quantity, amount=terms.amount)
         if maps.line_price is not None and result.company_id is not None:
-            price = maps.line_price(line, result.company_id, deal.get("currency"))
+            price = maps.line_price(priced, result.company_id, deal.get("currency"))
             if price is None:
                 result.problems.append(
-                    f"Line '{line.get('name')}' on {where}: its amount {line.get('amount')} "
-                    f"({line.get('quantity')} x {line.get('price_unit')}, less its discount) "
+                    f"Line '{line.get('name')}' on {where}: its amount {priced.get('amount')} "
+                    f"({priced.get('quantity')} x {line.get('price_unit')}, less its discount) "
                     "cannot be reproduced by an Odoo unit price and discount with the decimals "
                     "Odoo keeps: round the line's price or discount in "
                     f"{maps.crm_name} ({maps.who('crm')}), or raise the decimal accuracy of "
@@ -257,6 +274,31 @@ def _lines(deal, maps, result, unmapped, where, deal_model):
             f"least one mapped service product (Sales > Products > Products, tab Sales; "
             f"{maps.who('products')}), then retry."
         )
+
+
+def _periodic_terms(line, label, model, maps, result, where, deal):
+    """The line's periodic terms, or None with the problem recorded (a periodic line whose term
+    cannot be determined never becomes a contract line that bills without an end)."""
+    defaults = maps.periodic_defaults(line, deal) if maps.periodic_defaults else None
+    digits = 2
+    if maps.currency_digits and result.company_id is not None:
+        digits = maps.currency_digits(result.company_id, deal.get("currency"))
+    try:
+        return periodic.line_terms(line, defaults, digits)
+    except periodic.TermError as exc:
+        kind = "a retainer" if model in periodic.PERIODIC_MODELS else "recurring"
+        result.problems.append(
+            f"Line '{line.get('name')}' on {where} is {kind}, billed per period, but {exc}: "
+            + periodic.what_to_set(
+                maps.crm_name,
+                label,
+                maps.who("crm"),
+                f"{maps.mappings_menu()} > Products; {maps.who('mappings')}",
+            )
+            + ", then retry. Without a term the contract would bill a fee every period with "
+            "no end."
+        )
+        return None
 
 
 def _no_billing_model(line, label, where, maps):
