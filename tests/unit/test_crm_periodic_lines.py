@@ -290,3 +290,18 @@ def test_hubspot_fake_calculates_tcv_term_and_the_deal_amount_like_hubspot():
     recurring = fake.get("line_items", recurring_id)["properties"]
     assert "hs_recurring_billing_number_of_payments" not in recurring
     assert recurring["hs_tcv"] == "2000.00", "one-time again: its amount"
+
+
+def test_a_deal_amount_that_is_not_the_contract_total_is_a_warning():
+    """A portal whose deal amount is the MRR (HubSpot's default deal amount can be set so):
+    the contract sells the line's term, and the difference is shown for review."""
+    line = crm_line(1, 2000, frequency="monthly", term="P12M", total=24000.0)
+    deal = retainer_deal(line)
+    assert deal["amount"] == 2000.0
+    result = readiness.check(deal, mappings())
+    assert result.ready
+    (warning,) = result.term_warnings
+    assert "is 2000.00, but its lines sell 24000.00 over their terms" in warning
+    assert "'Support retainer' 12 x 2000.00" in warning
+    deal["amount"] = 24000.0
+    assert readiness.check(deal, mappings()).term_warnings == []

@@ -84,6 +84,8 @@ class Readiness:
     prices: dict = field(default_factory=dict)  # deal line id -> (unit price, discount)
     # deal line id -> periodic.LineTerms of the lines billed per period
     periodic: dict = field(default_factory=dict)
+    # Warnings on the contract's terms (shown on the contract for review, like tax warnings).
+    term_warnings: list = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
@@ -130,6 +132,8 @@ def check(deal: dict, maps: Mappings) -> Readiness:
         if error:
             result.problems.append(f"{where}: {error}")
     _lines(deal, maps, result, unmapped, where, deal_model)
+    if result.ready and result.periodic:
+        _deal_amount(deal, maps, result, where)
     if result.ready and maps.tax_warning and result.company_id is not None:
         warning = maps.tax_warning(
             result.fiscal_position_id, result.company_id, deal, [p for _l, p, _m in result.lines]
@@ -273,6 +277,39 @@ def _lines(deal, maps, result, unmapped, where, deal_model):
             f"No product of {where} creates a project: set 'Create on Order' to a project on at "
             f"least one mapped service product (Sales > Products > Products, tab Sales; "
             f"{maps.who('products')}), then retry."
+        )
+
+
+def _deal_amount(deal, maps, result, where):
+    """A deal with periodic lines whose amount is not the contract's total: the CRM may state
+    the deal amount per period or per year (HubSpot's default deal amount can be set to MRR,
+    ARR or ACV instead of the total contract value), or a line's term may not be what was
+    sold. The contract is made from the lines; the difference is shown for review."""
+    amount = deal.get("amount")
+    if amount is None:
+        return
+    digits = 2
+    if maps.currency_digits and result.company_id is not None:
+        digits = maps.currency_digits(result.company_id, deal.get("currency"))
+    total = 0.0
+    for line, _product, _model in result.lines:
+        terms = result.periodic.get(line.get("id"))
+        if terms:
+            total += terms.amount
+        elif line.get("amount") is not None:
+            total += line["amount"]
+        else:
+            total += (line.get("quantity") or 0.0) * (line.get("price_unit") or 0.0)
+    if round(abs(total - amount), digits) >= 10**-digits:
+        periods = ", ".join(
+            f"'{line.get('name')}' {terms.periods} x {terms.terms.fee_per_period:.{digits}f}"
+            for line, _p, _m in result.lines
+            if (terms := result.periodic.get(line.get("id")))
+        )
+        result.term_warnings.append(
+            f"The amount of {where} is {amount:.{digits}f}, but its lines sell "
+            f"{total:.{digits}f} over their terms ({periods}): check the terms of the periodic "
+            f"lines in {maps.crm_name} and on this contract before invoicing ({maps.who('crm')})."
         )
 
 

@@ -174,18 +174,21 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
                         id=deal["id"],
                     )
                 )
-                if readiness.warnings:
-                    reviews[order] = "\n".join(readiness.warnings)
+                if readiness.warnings or readiness.term_warnings:
+                    reviews[order] = readiness
                 result[job.id] = order
         Version.create(versions)
         orders = self.env["sale.order"].browse(bodies)
         orders._message_log_batch(bodies=bodies)
-        for order, reason in reviews.items():
-            order._crm_flag_review(
-                reason,
-                summary=_("Check taxes before invoicing"),
-                note=_("CRM: %s", reason),
-            )
+        for order, readiness in reviews.items():
+            reason = "\n".join(readiness.warnings + readiness.term_warnings)
+            if readiness.warnings and readiness.term_warnings:
+                summary = _("Check taxes and periodic terms before invoicing")
+            elif readiness.warnings:
+                summary = _("Check taxes before invoicing")
+            else:
+                summary = _("Check the periodic terms before invoicing")
+            order._crm_flag_review(reason, summary=summary, note=_("CRM: %s", reason))
         backend._crm_request_push()
         return result
 

@@ -113,6 +113,22 @@ class TestPeriodicLines(CrmCase):
         invoices = self.bill_everything(order, date(2026, 11, 30))
         self.assertEqual(sum(invoices.mapped("amount_untaxed")), 24000.0)
 
+    def test_a_deal_amount_per_month_is_flagged_for_review(self):
+        """A portal whose deal amount is the monthly value (HubSpot's default deal amount can be
+        MRR): the contract sells the line's term, and the difference is shown for review."""
+        deal_id = self.hubspot_retainer(
+            recurringbillingfrequency="monthly", hs_recurring_billing_period="P12M"
+        )
+        self.hs.update("deals", deal_id, amount="2000.00")
+        self.pull(self.hs_backend)
+        order = self.order_of(self.hs_backend, deal_id)
+        self.assertEqual(order.amount_untaxed, 24000.0)
+        self.assertTrue(order.crm_review_needed)
+        self.assertIn("but its lines sell 24000.00 over their terms", order.crm_review_reason)
+        self.assertIn(
+            "Check the periodic terms before invoicing", order.activity_ids.mapped("summary")
+        )
+
     def test_salesforce_twelve_times_two_thousand_five_hundred(self):
         account = self.sf.add_account(Name="Northwind Traders")
         product = self.sf.add_product("Support retainer", "SUP-RET", list_price=2500.0)
