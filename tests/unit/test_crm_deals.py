@@ -276,7 +276,7 @@ def test_sf_opportunity_fields_select_the_renamed_custom_and_writeback_fields_on
     assert {"Cap__c", "Odoo_Id__c", "Account.Name", "Account.BillingCity"} <= set(fields)
     assert fields[-2] == (
         "(SELECT Id, Product2Id, ProductCode, Name, Quantity, UnitPrice, Discount, TotalPrice, "
-        "Description, Billing_Model__c FROM OpportunityLineItems)"
+        "ServiceDate, Description, Billing_Model__c FROM OpportunityLineItems)"
     )
     assert fields[-1].startswith("(SELECT ContactId, IsPrimary, Contact.FirstName")
     assert fields[-1].endswith("FROM OpportunityContactRoles)")

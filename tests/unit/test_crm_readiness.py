@@ -30,6 +30,10 @@ class Currencies:
         return self.problems.get(code)
 
 
+def quantity_counts_periods(_line, _deal):
+    return {"term_source": "quantity"}
+
+
 def mappings(**overrides):
     values = {
         "crm_name": "Salesforce",
@@ -180,7 +184,7 @@ def test_mixed_deal_model_falls_back_to_the_line_then_the_product_model():
         line("00kB", "CONS-H", 80, 140, model="Time and Materials"),  # line model
         line("00kC", "TRAIN", 2, 1100, model="Retainer"),  # line model beats the product's
     ]
-    result = readiness.check(deal, mappings())
+    result = readiness.check(deal, mappings(periodic_defaults=quantity_counts_periods))
     assert result.problems == []
     assert [(item["id"], product, model) for item, product, model in result.lines] == [
         ("00kA", 101, "fixed"),
@@ -208,7 +212,10 @@ def test_deal_model_beats_the_product_default_and_the_backend_default_comes_last
         line("00kA", "IMPL", 1, 1, model=None),
         line("00kB", "CONS-H", 1, 1, model=None),
     ]
-    result = readiness.check(deal, mappings(default_billing_model="retainer"))
+    result = readiness.check(
+        deal,
+        mappings(default_billing_model="retainer", periodic_defaults=quantity_counts_periods),
+    )
     assert result.problems == []
     assert [model for _item, _product, model in result.lines] == ["fixed", "retainer"]
 

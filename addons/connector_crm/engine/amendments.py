@@ -40,6 +40,10 @@ LINE_VALUE_FIELDS = {
     "billing_model": "Billing model",
     "product_ref": "Product",
     "product_code": "Product code",
+    # Periodic lines (engine/periodic.py): what the term sells.
+    "frequency": "Billing frequency",
+    "term": "Term",
+    "payments": "Number of payments",
 }
 EPSILON = 1e-6
 

@@ -8,13 +8,21 @@ versions)::
      "project_template", "tax_treatment", "cap_amount", "modified" (ISO), "deleted",
      "account": {normalized account} | None, "contacts": [{normalized contact}],
      "lines": [{"id", "product_ref", "product_code", "name", "quantity", "price_unit",
-                "discount", "discount_amount", "amount", "billing_model"}],
+                "discount", "discount_amount", "amount", "billing_model"
+                [, "frequency", "term", "payments", "total", "start_date"]}],
      "writeback": {remote field: value}}
 
 A line's ``price_unit`` is the CRM's unit price before discount, ``discount`` a percentage,
 ``discount_amount`` an amount off per unit (HubSpot's ``discount``) and ``amount`` the line's
 total as the CRM states it (Salesforce ``TotalPrice``, HubSpot ``amount``): the Odoo line is
 priced to give that total (engine/pricing.py).
+
+A line the CRM sells per period also carries, when the CRM sets them, its billing
+``frequency`` (HubSpot ``recurringbillingfrequency``), ``term`` (``hs_recurring_billing_period``,
+e.g. ``P12M``, or ``hs_term_in_months``), ``payments`` (``hs_recurring_billing_number_of_payments``),
+``total`` (``hs_tcv``, the total contract value: a recurring line's ``amount`` is one period's)
+and ``start_date`` (``hs_recurring_billing_start_date``; Salesforce ``ServiceDate``). They are
+left out when empty, so that other lines keep their fingerprint (engine/periodic.py reads them).
 
 ``fingerprint_payload`` is what matters to Odoo (not the modification stamp, nor the fields Odoo
 itself writes back); its hash is the binding's payload hash, so that our own write-back
@@ -129,6 +137,12 @@ def _date(value):
     return text[:10] if text else None
 
 
+def _periodic(values: dict) -> dict:
+    """The periodic keys a CRM line sets (empty ones left out: the fingerprint of a line that
+    has none stays what it was)."""
+    return {key: value for key, value in values.items() if value not in (None, "")}
+
+
 def full_name(contact: dict) -> str:
     parts = [contact.get("first_name"), contact.get("last_name")]
     return " ".join(part for part in parts if part) or contact.get("email") or ""
@@ -163,7 +177,7 @@ def sf_opportunity_fields(field_names: dict, writeback_fields=(), multicurrency=
         ["ContactId", "IsPrimary"] + [f"Contact.{name}" for name in SF_CONTACT_FIELDS.values()]
     )
     line_fields = ["Id", "Product2Id", "ProductCode", "Name", "Quantity", "UnitPrice"]
-    line_fields += ["Discount", "TotalPrice", "Description"]
+    line_fields += ["Discount", "TotalPrice", "ServiceDate", "Description"]
     if field_names.get("line_billing_model"):
         line_fields.append(field_names["line_billing_model"])
     lines = ", ".join(dict.fromkeys(line_fields))
@@ -225,6 +239,7 @@ def sf_normalize_opportunity(record: dict, field_names: dict, writeback_fields=(
                 "discount_amount": 0.0,
                 "amount": amount,
                 "billing_model": _text(mapped(line, field_names, "line_billing_model")),
+                **_periodic({"start_date": _date(line.get("ServiceDate"))}),
             }
         )
     contacts = []
@@ -297,6 +312,13 @@ HS_LINE_PROPERTIES = (
     "hs_discount_percentage",
     "hs_product_id",
     "hs_sku",
+    # Recurring line items: the price and ``amount`` are per billing period.
+    "recurringbillingfrequency",
+    "hs_recurring_billing_period",
+    "hs_term_in_months",
+    "hs_recurring_billing_number_of_payments",
+    "hs_recurring_billing_start_date",
+    "hs_tcv",
 )
 
 
@@ -344,6 +366,19 @@ def hs_normalize_deal(
                 "discount_amount": per_unit,
                 "amount": amount,
                 "billing_model": _text(mapped(p, field_names, "line_billing_model")),
+                **_periodic(
+                    {
+                        "frequency": _text(p.get("recurringbillingfrequency")),
+                        "term": _text(p.get("hs_recurring_billing_period"))
+                        or _text(p.get("hs_term_in_months")),
+                        "payments": _number(p.get("hs_recurring_billing_number_of_payments")),
+                        # one period's amount x the payments; of a one-time line, its amount
+                        "total": _number(p.get("hs_tcv"))
+                        if _text(p.get("recurringbillingfrequency"))
+                        else None,
+                        "start_date": _date(p.get("hs_recurring_billing_start_date")),
+                    }
+                ),
             }
         )
     normalized_contacts = []

@@ -15,6 +15,8 @@ model applies.
 
 from dataclasses import dataclass, field
 
+from . import periodic
+
 MAPPINGS_MENU = "Connectors > Configuration > Backends{backend}, tab Mappings"
 
 
@@ -44,6 +46,11 @@ class Mappings:
     line_price: callable = None
     # (fiscal position id or False, company id, deal, product ids) -> warning text or None
     tax_warning: callable = None
+    # (line, deal) -> the product mapping's periodic defaults {"frequency", "term_source",
+    # "term_months"} or None (engine/periodic.py)
+    periodic_defaults: callable = None
+    # (company id, currency code) -> decimals of the deal's currency (fees are rounded to them)
+    currency_digits: callable = None
     backend_name: str | None = None
     company_names: dict = field(default_factory=dict)  # company id -> name, for messages
     # Who can fix each kind of problem, named in the messages (filled by the model).
@@ -75,6 +82,10 @@ class Readiness:
     template_id: int | None = None
     lines: list = field(default_factory=list)  # (deal line, product id, billing model)
     prices: dict = field(default_factory=dict)  # deal line id -> (unit price, discount)
+    # deal line id -> periodic.LineTerms of the lines billed per period
+    periodic: dict = field(default_factory=dict)
+    # Warnings on the contract's terms (shown on the contract for review, like tax warnings).
+    term_warnings: list = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
@@ -121,6 +132,8 @@ def check(deal: dict, maps: Mappings) -> Readiness:
         if error:
             result.problems.append(f"{where}: {error}")
     _lines(deal, maps, result, unmapped, where, deal_model)
+    if result.ready and result.periodic:
+        _deal_amount(deal, maps, result, where)
     if result.ready and maps.tax_warning and result.company_id is not None:
         warning = maps.tax_warning(
             result.fiscal_position_id, result.company_id, deal, [p for _l, p, _m in result.lines]
@@ -234,12 +247,20 @@ def _lines(deal, maps, result, unmapped, where, deal_model):
         if not model:
             result.problems.append(_no_billing_model(line, label, where, maps))
             continue
+        priced = line
+        if periodic.is_periodic(line, model):
+            terms = _periodic_terms(line, label, model, maps, result, where, deal)
+            if terms is None:
+                continue
+            result.periodic[line.get("id")] = terms
+            # The Odoo line sells the whole term: its subtotal is the term's total.
+            priced = dict(line, quantity=terms.quantity, amount=terms.amount)
         if maps.line_price is not None and result.company_id is not None:
-            price = maps.line_price(line, result.company_id, deal.get("currency"))
+            price = maps.line_price(priced, result.company_id, deal.get("currency"))
             if price is None:
                 result.problems.append(
-                    f"Line '{line.get('name')}' on {where}: its amount {line.get('amount')} "
-                    f"({line.get('quantity')} x {line.get('price_unit')}, less its discount) "
+                    f"Line '{line.get('name')}' on {where}: its amount {priced.get('amount')} "
+                    f"({priced.get('quantity')} x {line.get('price_unit')}, less its discount) "
                     "cannot be reproduced by an Odoo unit price and discount with the decimals "
                     "Odoo keeps: round the line's price or discount in "
                     f"{maps.crm_name} ({maps.who('crm')}), or raise the decimal accuracy of "
@@ -257,6 +278,64 @@ def _lines(deal, maps, result, unmapped, where, deal_model):
             f"least one mapped service product (Sales > Products > Products, tab Sales; "
             f"{maps.who('products')}), then retry."
         )
+
+
+def _deal_amount(deal, maps, result, where):
+    """A deal with periodic lines whose amount is not the contract's total: the CRM may state
+    the deal amount per period or per year (HubSpot's default deal amount can be set to MRR,
+    ARR or ACV instead of the total contract value), or a line's term may not be what was
+    sold. The contract is made from the lines; the difference is shown for review."""
+    amount = deal.get("amount")
+    if amount is None:
+        return
+    digits = 2
+    if maps.currency_digits and result.company_id is not None:
+        digits = maps.currency_digits(result.company_id, deal.get("currency"))
+    total = 0.0
+    for line, _product, _model in result.lines:
+        terms = result.periodic.get(line.get("id"))
+        if terms:
+            total += terms.amount
+        elif line.get("amount") is not None:
+            total += line["amount"]
+        else:
+            total += (line.get("quantity") or 0.0) * (line.get("price_unit") or 0.0)
+    if round(abs(total - amount), digits) >= 10**-digits:
+        periods = ", ".join(
+            f"'{line.get('name')}' {terms.periods} x {terms.terms.fee_per_period:.{digits}f}"
+            for line, _p, _m in result.lines
+            if (terms := result.periodic.get(line.get("id")))
+        )
+        result.term_warnings.append(
+            f"The amount of {where} is {amount:.{digits}f}, but its lines sell "
+            f"{total:.{digits}f} over their terms ({periods}): check the terms of the periodic "
+            f"lines in {maps.crm_name} and on this contract before invoicing ({maps.who('crm')})."
+        )
+
+
+def _periodic_terms(line, label, model, maps, result, where, deal):
+    """The line's periodic terms, or None with the problem recorded (a periodic line whose term
+    cannot be determined never becomes a contract line that bills without an end)."""
+    defaults = maps.periodic_defaults(line, deal) if maps.periodic_defaults else None
+    digits = 2
+    if maps.currency_digits and result.company_id is not None:
+        digits = maps.currency_digits(result.company_id, deal.get("currency"))
+    try:
+        return periodic.line_terms(line, defaults, digits)
+    except periodic.TermError as exc:
+        kind = "a retainer" if model in periodic.PERIODIC_MODELS else "recurring"
+        result.problems.append(
+            f"Line '{line.get('name')}' on {where} is {kind}, billed per period, but {exc}: "
+            + periodic.what_to_set(
+                maps.crm_name,
+                label,
+                maps.who("crm"),
+                f"{maps.mappings_menu()} > Products; {maps.who('mappings')}",
+            )
+            + ", then retry. Without a term the contract would bill a fee every period with "
+            "no end."
+        )
+        return None
 
 
 def _no_billing_model(line, label, where, maps):

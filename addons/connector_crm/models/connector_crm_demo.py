@@ -36,6 +36,9 @@ BILLING_MODELS = {
     "Mixed": {"billing_model": False},
 }
 PRODUCTS = {"IMPL": "fixed_fee", "CONS-H": "tm", "SUP-RET": "retainer", "TRAIN": "fixed_fee"}
+# The term of periodic lines whose CRM line gives none: the support retainer is sold per month
+# (Salesforce "12 x 2,500": twelve monthly fees of 2,500).
+PRODUCT_TERMS = {"SUP-RET": {"term_source": "quantity"}}
 
 
 class ConnectorCrmDemo(models.AbstractModel):
@@ -117,6 +120,7 @@ class ConnectorCrmDemo(models.AbstractModel):
                         "remote_name": products[code].name,
                         "product_id": products[code].id,
                         "billing_model": model,
+                        **PRODUCT_TERMS.get(code, {}),
                     }
                     for code, model in PRODUCTS.items()
                 ]

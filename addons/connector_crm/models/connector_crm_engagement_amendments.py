@@ -26,9 +26,21 @@ class ConnectorCrmEngagementAmendments(models.AbstractModel):
 
     @api.model
     def _invoiced_by_line(self, order):
-        return {
-            line.crm_line_id: line.qty_invoiced for line in order.order_line if line.crm_line_id
+        """CRM line id -> quantity invoiced, in the CRM line's unit: a periodic line sells its
+        CRM quantity over several periods (1 x 2,000 a month for a year is 12 in Odoo), so what
+        is invoiced is scaled back to the CRM's quantity before it is compared with it."""
+        baseline = {
+            line.get("id"): line.get("quantity") or 0.0
+            for line in order._crm_baseline().get("lines") or []
         }
+        invoiced = {}
+        for line in order.order_line.filtered("crm_line_id"):
+            done = line.qty_invoiced
+            crm_quantity = baseline.get(line.crm_line_id)
+            if crm_quantity and line.product_uom_qty and crm_quantity != line.product_uom_qty:
+                done = done * crm_quantity / line.product_uom_qty
+            invoiced[line.crm_line_id] = done
+        return invoiced
 
     @api.model
     def _amend(self, backend, binding, order, deal):
@@ -230,6 +242,7 @@ class ConnectorCrmEngagementAmendments(models.AbstractModel):
                         close_date,
                         version,
                         price=readiness.prices.get(change.line_id),
+                        periodic=readiness.periodic.get(change.line_id),
                     )
                 )
             elif change.field == "line" and line and not deal_line:
@@ -244,6 +257,22 @@ class ConnectorCrmEngagementAmendments(models.AbstractModel):
                     "price_unit": price[0],
                     "discount": price[1],
                 }
+                periodic = readiness.periodic.get(change.line_id)
+                if periodic:
+                    # The contract line sells the whole term: the CRM's quantity per period x
+                    # the periods, in as many fees (a longer term extends the retainer).
+                    updates["product_uom_qty"] = periodic.quantity
+                    if line.ps_billing_model == "retainer":
+                        updates["ps_period_count"] = periodic.periods
+                elif line.ps_billing_model == "retainer":
+                    raise BusinessError(
+                        _(
+                            "Retainer line %(line)s cannot be amended: %(problems)s Approve "
+                            "again once it is fixed.",
+                            line=deal_line.get("name"),
+                            problems="; ".join(readiness.problems),
+                        )
+                    )
                 if change.field == "billing_model" and models_by_line.get(change.line_id):
                     updates["ps_billing_model"] = models_by_line[change.line_id][1]
                 line.write(updates)

@@ -21,6 +21,7 @@ from odoo import Command, _, api, fields, models
 
 from odoo.addons.connector_base.const import CTX_CORRELATION_ID, CTX_JOB_ID
 from odoo.addons.connector_base.engine.errors import BusinessError
+from odoo.addons.ps_billing_rules.engine.schedule import installment_schedule
 
 from ..engine import deals as shapes
 from ..engine.readiness import check
@@ -173,18 +174,21 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
                         id=deal["id"],
                     )
                 )
-                if readiness.warnings:
-                    reviews[order] = "\n".join(readiness.warnings)
+                if readiness.warnings or readiness.term_warnings:
+                    reviews[order] = readiness
                 result[job.id] = order
         Version.create(versions)
         orders = self.env["sale.order"].browse(bodies)
         orders._message_log_batch(bodies=bodies)
-        for order, reason in reviews.items():
-            order._crm_flag_review(
-                reason,
-                summary=_("Check taxes before invoicing"),
-                note=_("CRM: %s", reason),
-            )
+        for order, readiness in reviews.items():
+            reason = "\n".join(readiness.warnings + readiness.term_warnings)
+            if readiness.warnings and readiness.term_warnings:
+                summary = _("Check taxes and periodic terms before invoicing")
+            elif readiness.warnings:
+                summary = _("Check taxes before invoicing")
+            else:
+                summary = _("Check the periodic terms before invoicing")
+            order._crm_flag_review(reason, summary=summary, note=_("CRM: %s", reason))
         backend._crm_request_push()
         return result
 
@@ -220,6 +224,7 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
                         model,
                         close_date,
                         price=readiness.prices.get(line.get("id")),
+                        periodic=readiness.periodic.get(line.get("id")),
                     )
                 )
                 for line, product_id, model in readiness.lines
@@ -274,17 +279,23 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
         )[:1]
 
     @api.model
-    def _line_values(self, backend, line, product_id, model, close_date, version=None, price=None):
+    def _line_values(
+        self, backend, line, product_id, model, close_date, version=None, price=None, periodic=None
+    ):
         """Values of the contract line of a deal line. ``price``: the (unit price, discount)
-        that give the CRM's line total (readiness.prices); the CRM's own values otherwise."""
+        that give the CRM's line total (readiness.prices); the CRM's own values otherwise.
+        ``periodic``: the line's periodic terms (readiness.periodic, engine/periodic.py): the
+        line then sells the whole term (its quantity and total), billed in ``periods`` fees
+        from the CRM's billing start date (else the close date), and no further."""
         terms = self._value_map(backend, "billing_model", line.get("billing_model"))
         if not terms:
             terms = backend.crm_value_map_ids.filtered(
                 lambda m: m.kind == "billing_model" and m.billing_model == model
             )[:1]
+        quantity = periodic.quantity if periodic else line.get("quantity") or 0.0
         values = {
             "product_id": product_id,
-            "product_uom_qty": line.get("quantity") or 0.0,
+            "product_uom_qty": quantity,
             "price_unit": price[0] if price else line.get("price_unit") or 0.0,
             "discount": price[1] if price else line.get("discount") or 0.0,
             "ps_billing_model": model,
@@ -294,38 +305,60 @@ class ConnectorCrmEngagementCreation(models.AbstractModel):
             values["name"] = line["name"]
         if version:
             values["crm_version_id"] = version.id
+        start = close_date
+        if periodic and periodic.start:
+            start = fields.Date.to_date(periodic.start)
         if model == "fixed_fee":
-            months = max(terms.service_months or 3, 1)
-            values.update(
-                ps_service_start=close_date,
-                ps_service_end=close_date + relativedelta(months=months, days=-1),
-            )
-            count = max(terms.installment_count or 1, 1)
-            interval = max(terms.installment_interval or 1, 1)
-            share = round(100.0 / count, 4)
-            values["ps_installment_ids"] = [
-                Command.create(
-                    {
-                        "name": self.env._(
-                            "Installment %(n)s of %(count)s", n=index + 1, count=count
-                        ),
-                        "date": close_date + relativedelta(months=index * interval),
-                        "percentage": share
-                        if index < count - 1
-                        else round(100.0 - share * (count - 1), 4),
-                    }
-                )
-                for index in range(count)
-            ]
+            values.update(self._installment_values(line, terms, start, periodic, values))
         elif model == "retainer":
             values.update(
                 ps_retainer_included=terms.retainer_included or line.get("quantity") or 1.0,
                 ps_retainer_unit=terms.retainer_unit or "hours",
-                ps_retainer_period=terms.retainer_period or "monthly",
-                ps_retainer_start=close_date,
+                ps_retainer_period=periodic.terms.period
+                if periodic
+                else terms.retainer_period or "monthly",
+                ps_retainer_start=start,
                 ps_rollover_rule=terms.rollover_rule or "none",
                 ps_rollover_cap=terms.rollover_cap,
                 ps_rollover_expiry=terms.rollover_expiry or 3,
                 ps_overage_rate=terms.overage_rate,
             )
+            if periodic:
+                values["ps_period_count"] = periodic.periods
         return values
+
+    @api.model
+    def _installment_values(self, line, terms, start, periodic, values):
+        """Service period and installments of a fixed fee, scheduled by ps_billing_rules
+        (engine.schedule.installment_schedule: exact shares, the last takes the remainder). A
+        recurring CRM line billed as a fixed fee gets one installment per billing period of its
+        term; another, the billing model mapping's installments."""
+        if periodic:
+            count, interval = periodic.periods, periodic.months_per_period
+            months = count * interval
+        else:
+            count = max(terms.installment_count or 1, 1)
+            interval = max(terms.installment_interval or 1, 1)
+            months = max(terms.service_months or 3, 1)
+        total = periodic.amount if periodic else line.get("amount")
+        if total is None:
+            total = (
+                values["product_uom_qty"] * values["price_unit"] * (1 - values["discount"] / 100.0)
+            )
+        plan = installment_schedule(total, count, start, interval)
+        return {
+            "ps_service_start": start,
+            "ps_service_end": start + relativedelta(months=months, days=-1),
+            "ps_installment_ids": [
+                Command.create(
+                    {
+                        "name": self.env._(
+                            "Installment %(n)s of %(count)s", n=index + 1, count=count
+                        ),
+                        "date": day,
+                        "percentage": percentage,
+                    }
+                )
+                for index, (day, percentage, _amount) in enumerate(plan)
+            ],
+        }

@@ -39,6 +39,23 @@ class ConnectorCrmEngagementMappings(models.AbstractModel):
                 return None
             return mapped.product_id.id, mapped.billing_model or None
 
+        billing_terms = table("billing_model")
+
+        def periodic_defaults(line, deal):
+            """The product mapping's term; its frequency, else the retainer period of the
+            line's (or deal's) billing model mapping."""
+            mapped = products_by_id.get(line.get("product_ref")) or products_by_code.get(
+                line.get("product_code")
+            )
+            defaults = mapped._crm_periodic_defaults() if mapped else {}
+            if not defaults.get("frequency"):
+                terms = billing_terms.get(line.get("billing_model")) or billing_terms.get(
+                    deal.get("billing_model")
+                )
+                if terms and terms.retainer_period:
+                    defaults["frequency"] = terms.retainer_period
+            return defaults
+
         currency_problems = {}
 
         def currency_ok(code, company_id):
@@ -80,6 +97,8 @@ class ConnectorCrmEngagementMappings(models.AbstractModel):
             default_company_id=backend.company_id.id,
             default_tax_treatment=(backend.crm_default_tax_treatment or "").strip() or None,
             line_price=self._line_price_function(),
+            periodic_defaults=periodic_defaults,
+            currency_digits=self._currency_digits_function(),
             tax_warning=self._tax_warning_function(backend),
             backend_name=backend.name,
             company_names={company.id: company.name for company in companies},
@@ -176,6 +195,21 @@ class ConnectorCrmEngagementMappings(models.AbstractModel):
         return None
 
     # Prices -------------------------------------------------------------------------------------
+
+    @api.model
+    def _currency_digits_function(self):
+        """(company id, currency code) -> decimals of the deal's currency."""
+        digits = {}
+
+        def currency_digits(company_id, code):
+            key = (code, company_id)
+            if key not in digits:
+                company = self.env["res.company"].browse(company_id)
+                currency = self._currency(code, company) or company.currency_id
+                digits[key] = currency.decimal_places
+            return digits[key]
+
+        return currency_digits
 
     @api.model
     def _line_price_function(self):

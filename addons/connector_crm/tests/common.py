@@ -15,7 +15,7 @@ from odoo.addons.connector_crm.engine.oauth import TOKENS
 from odoo.addons.connector_crm.models.connector_crm_demo import (
     BILLING_MODELS as BILLING_TERMS,
 )
-from odoo.addons.connector_crm.models.connector_crm_demo import LEGAL_ENTITIES
+from odoo.addons.connector_crm.models.connector_crm_demo import LEGAL_ENTITIES, PRODUCT_TERMS
 
 try:  # the project's fake servers (tests/fakes), importable when run from the repository
     from tests.fakes.hubspot import FakeHubSpot
@@ -32,7 +32,8 @@ def map_backend(env, backend, *, companies, templates, products, tax_treatments=
     ``companies``: legal entity -> company; ``templates``: project template -> template project;
     ``products``: CRM product code -> Odoo product, or (product, default billing model);
     ``tax_treatments``: tax treatment -> fiscal positions (default: Domestic, none). The billing
-    terms are the demo's (``BILLING_MODELS`` of connector_crm_demo).
+    terms and the periodic products' terms are the demo's (``BILLING_MODELS`` and
+    ``PRODUCT_TERMS`` of connector_crm_demo).
     """
     values = [
         {"kind": "legal_entity", "remote_value": name, "target_company_id": company.id}
@@ -61,6 +62,7 @@ def map_backend(env, backend, *, companies, templates, products, tax_treatments=
                 "remote_code": code,
                 "product_id": product.id,
                 "billing_model": model,
+                **PRODUCT_TERMS.get(code, {}),
             }
         )
     env["connector.crm.product.map"].create(product_maps)

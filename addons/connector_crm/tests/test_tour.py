@@ -8,7 +8,7 @@ from odoo.tests.common import _super_send
 from odoo.addons.connector_base.engine.redaction import SECRETS
 from odoo.addons.connector_base.tests.common import TEST_KEY, harness_keys, vault_keys
 from odoo.addons.connector_crm.engine.oauth import TOKENS
-from odoo.addons.connector_crm.models.connector_crm_demo import LEGAL_ENTITIES
+from odoo.addons.connector_crm.models.connector_crm_demo import LEGAL_ENTITIES, PRODUCT_TERMS
 
 from .common import FakeSalesforce, declare_writeback_fields, drain
 
@@ -83,6 +83,11 @@ class TestConnectorCrmTour(HttpCase):
                 if name not in known
             ]
         )
+        # ... and, installed before product mappings had a term, the demo's periodic terms.
+        for code, terms in PRODUCT_TERMS.items():
+            self.backend.crm_product_map_ids.filtered(
+                lambda m, code=code: m.remote_code == code and not m.term_source
+            ).write(terms)
 
     def drain(self, now=None):
         return drain(self.Job, now)

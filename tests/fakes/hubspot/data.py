@@ -42,13 +42,21 @@ class DataMixin:
         """A deal with its company, contacts and line items (each line item to this deal only).
 
         Line item dicts take ``product_id``, ``quantity``, ``price``, optional ``discount`` (per
-        unit), ``name`` and ``hs_sku`` (default: the product's) and any custom property. The deal
-        amount defaults to the sum of the line amounts.
+        unit), ``name`` and ``hs_sku`` (default: the product's) and any custom property, such as
+        the billing terms of a recurring line (``recurringbillingfrequency``,
+        ``hs_recurring_billing_period``). The deal amount defaults to what HubSpot's default
+        deal amount calculation gives: the sum of the lines' total contract values (``hs_tcv``:
+        a recurring line's ``amount`` is one period's).
         """
         with self._lock:
             lines = [self._line_item_properties(line, deal_currency_code) for line in line_items]
             if amount is None and lines:
-                amount = _money(sum((_number(line["amount"]) for line in lines), Decimal(0)))
+                amount = _money(
+                    sum(
+                        (_number(line.get("hs_tcv") or line["amount"]) for line in lines),
+                        Decimal(0),
+                    )
+                )
             deal = self._create(
                 "deals",
                 {

@@ -34,7 +34,43 @@ READ_ONLY_PROPERTIES = {
     "hs_is_closed",
     "hs_is_closed_won",
     "hs_is_closed_lost",
+    "hs_term_in_months",
+    "hs_tcv",
+    "hs_mrr",
+    "hs_acv",
 }
+
+# Line items: billing frequencies (recurringbillingfrequency) and their length in months, and
+# the properties HubSpot calculates from a line's billing terms (store._line_terms).
+FREQUENCY_MONTHS = {
+    "weekly": 0,
+    "biweekly": 0,
+    "monthly": 1,
+    "quarterly": 3,
+    "per_six_months": 6,
+    "annually": 12,
+    "per_two_years": 24,
+    "per_three_years": 36,
+    "per_four_years": 48,
+    "per_five_years": 60,
+}
+RECURRING_DERIVED = (
+    "hs_term_in_months",
+    "hs_recurring_billing_number_of_payments",
+    "hs_tcv",
+    "hs_mrr",
+    "hs_acv",
+)
+_ISO_MONTHS = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?$")
+
+
+def _iso_months(value):
+    """Months of an ISO-8601 period (``P12M``, ``P1Y``, ``P1Y6M``); None when not one."""
+    match = _ISO_MONTHS.match(str(value or "").strip().upper())
+    if not match or not (match[1] or match[2]):
+        return None
+    return int(match[1] or 0) * 12 + int(match[2] or 0)
+
 
 # HUBSPOT_DEFINED association type ids, both directions.
 ASSOCIATION_TYPE_IDS = {

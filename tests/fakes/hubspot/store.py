@@ -4,7 +4,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import HubSpotError
-from .schema import _TYPE_ALIASES, _as_string, _iso, _money, _number
+from .schema import (
+    _TYPE_ALIASES,
+    FREQUENCY_MONTHS,
+    RECURRING_DERIVED,
+    _as_string,
+    _iso,
+    _iso_months,
+    _money,
+    _number,
+)
 
 
 class _Record:
@@ -86,10 +95,14 @@ class StoreMixin:
                 props["hs_deal_stage_probability"] = metadata["probability"]
             else:
                 props.pop("hs_deal_stage_probability", None)
-        elif object_type == "line_items" and "amount" not in written:
+        elif object_type == "line_items":
             pricing = {"quantity", "price", "discount", "hs_discount_percentage"}
-            if pricing & set(written) and props.get("price") is not None:
+            if "amount" not in written and pricing & set(written) and props.get("price"):
                 props.update(self._line_pricing(props))
+            props.update(self._line_terms(props))
+            for name in RECURRING_DERIVED:
+                if props.get(name) is None:
+                    props.pop(name, None)
 
     @staticmethod
     def _line_pricing(props) -> dict:
@@ -111,6 +124,36 @@ class StoreMixin:
             "amount": _money(total - discount),
         }
 
+    @staticmethod
+    def _line_terms(props) -> dict:
+        """What HubSpot calculates from a line item's billing terms. A recurring line item
+        (``recurringbillingfrequency`` set) is priced per billing period: ``amount`` is one
+        period's; its term (``hs_recurring_billing_period``, an ISO period such as ``P12M``)
+        gives ``hs_term_in_months`` and ``hs_recurring_billing_number_of_payments``, and its
+        total contract value ``hs_tcv`` is ``amount`` x the payments. A one-time line item's
+        ``hs_tcv`` is its ``amount``; a recurring one without a term (auto-renewing) has none."""
+        amount = _number(props.get("amount") or "")
+        frequency = props.get("recurringbillingfrequency")
+        derived = dict.fromkeys(RECURRING_DERIVED)
+        if not frequency:
+            derived["hs_tcv"] = _money(amount) if amount is not None else None
+            return derived
+        length = FREQUENCY_MONTHS.get(frequency)
+        months = _iso_months(props.get("hs_recurring_billing_period"))
+        payments = _number(props.get("hs_recurring_billing_number_of_payments") or "")
+        if months is None and payments and length:
+            months = int(payments) * length
+        if months is None or not length:
+            return derived
+        payments = max(months // length, 1)
+        derived["hs_term_in_months"] = str(months)
+        derived["hs_recurring_billing_number_of_payments"] = str(payments)
+        if amount is not None:
+            derived["hs_tcv"] = _money(amount * payments)
+            derived["hs_mrr"] = _money(amount / length)
+            derived["hs_acv"] = _money(amount * min(payments, 12 // length or 1))
+        return derived
+
     def _line_item_properties(self, line, currency) -> dict:
         line = dict(line)
         product_id = line.pop("product_id", None)
@@ -120,6 +163,9 @@ class StoreMixin:
             line.setdefault("name", product.get("name"))
             line.setdefault("hs_sku", product.get("hs_sku"))
             line.setdefault("price", product.get("price"))
+            for name in ("recurringbillingfrequency", "hs_recurring_billing_period"):
+                if product.get(name):  # a product's billing terms are its line items' default
+                    line.setdefault(name, product[name])
         line.setdefault("name", "Line item")
         line.setdefault("quantity", "1")
         if currency:
@@ -127,7 +173,8 @@ class StoreMixin:
         values = {name: _as_string(value) for name, value in line.items()}
         if values.get("amount") is None and values.get("price") is not None:
             values.update(self._line_pricing(values))
-        return values
+        values.update(self._line_terms(values))
+        return {name: value for name, value in values.items() if value is not None}
 
     def _stage_metadata(self, pipeline_id, stage_id):
         candidates = [p for p in self.pipelines if p["id"] == pipeline_id] or self.pipelines
