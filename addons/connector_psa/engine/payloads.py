@@ -1,0 +1,76 @@
+"""Normalised records <-> job payloads (JSON): what an import job carries between the pull that
+read a page and the job that applies it.
+
+Decimals travel as strings (exact), dates and datetimes as ISO strings; ``raw`` is left out (a
+page of 2,000 entries would otherwise be stored twice). ``from_payload`` gives back an equal
+record, so its ``fingerprint`` is the one the pull computed.
+"""
+
+from dataclasses import fields
+from datetime import date, datetime
+from decimal import Decimal
+
+from .records import (
+    PsaCostRate,
+    PsaExpense,
+    PsaTimeEntry,
+    PsaUser,
+    parse_date,
+    parse_datetime,
+)
+
+KINDS = {"time": PsaTimeEntry, "expense": PsaExpense, "user": PsaUser, "rate": PsaCostRate}
+_DECIMALS = {
+    "amount",
+    "hours",
+    "rounded_hours",
+    "billable_rate",
+    "cost_rate",
+    "units",
+    "unit_price",
+}
+_DATES = {"spent_on", "start_date", "end_date"}
+_TUPLES = {"roles"}
+_DATETIMES = {"created_at", "updated_at"}
+
+
+def to_payload(record) -> dict:
+    data = {}
+    for spec in fields(record):
+        if spec.name == "raw":
+            continue
+        value = getattr(record, spec.name)
+        if isinstance(value, Decimal):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, (date, datetime)):
+            value = value.isoformat()
+        data[spec.name] = value
+    return data
+
+
+def from_payload(kind, data):
+    cls = KINDS[kind]
+    values = {}
+    for spec in fields(cls):
+        if spec.name == "raw" or spec.name not in data:
+            continue
+        value = data[spec.name]
+        if value is not None:
+            if spec.name in _DECIMALS:
+                value = Decimal(str(value))
+            elif spec.name in _DATES:
+                value = parse_date(value)
+            elif spec.name in _DATETIMES:
+                value = parse_datetime(value)
+            elif spec.name in _TUPLES:
+                value = tuple(value)
+        values[spec.name] = value
+    return cls(**values)
+
+
+def version_key(record) -> str:
+    """``<id>@<updated_at>``: one version of a remote record (idempotency of its import job)."""
+    stamp = record.updated_at.isoformat() if record.updated_at else record.fingerprint[:16]
+    return f"{record.remote_id}@{stamp}"
