@@ -76,18 +76,35 @@ class DeletionMixin:
         for page in lister(first, last):
             seen.update(item.remote_id for item in page.items)
         model, _remote_type, date_field = KINDS[kind]
-        held = self.env[model].search(
-            [
-                ("psa_backend_id", "=", self.backend.id),
-                ("psa_deleted", "=", False),
-                ("psa_remote_id", "!=", False),
-                (date_field, ">=", first),
-                (date_field, "<=", last),
-            ]
-        )
+        domain = [
+            ("psa_backend_id", "=", self.backend.id),
+            ("psa_deleted", "=", False),
+            ("psa_remote_id", "!=", False),
+            (date_field, ">=", first),
+            (date_field, "<=", last),
+        ]
+        me = self.token_user()
+        if not me.is_admin:
+            # A member sees only their own entries: the others are not missing, only hidden.
+            domain.append(("psa_user_ref", "=", me.remote_id))
+            self._note_partial_deletion_check(me)
+        held = self.env[model].search(domain)
         candidates = corrections.missing_ids(held.mapped("psa_remote_id"), seen)
         self.queue_confirmations(kind, candidates)
         return None
+
+    def token_user(self):
+        """The PSA user of the token (deletion checks need to see everyone's entries)."""
+        if "_token_user" not in self.__dict__:
+            self._token_user = self.client().me()
+        return self._token_user
+
+    def _note_partial_deletion_check(self, me):
+        stream = self.backend.stream_ids.filtered(lambda s: s.code == "psa_deletions")
+        stream.sudo().last_error = (
+            f"{me.name} is not an administrator of {self.tool}: deletions are checked for their "
+            "own entries only (the others are not visible). Connect with an administrator."
+        )
 
     def queue_confirmations(self, kind, candidates):
         specs = [

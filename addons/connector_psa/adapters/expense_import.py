@@ -146,6 +146,7 @@ class ExpenseImportMixin:
             "sale_order_id": order.id if reinvoice else False,
             "psa_backend_id": self.backend.id,
             "psa_remote_id": expense.remote_id,
+            "psa_user_ref": expense.user_id,
             "psa_billable": expense.billable,
             "psa_category": expense.category_name or False,
             "psa_amount": float(expense.amount),

@@ -71,6 +71,8 @@ def from_payload(kind, data):
 
 
 def version_key(record) -> str:
-    """``<id>@<updated_at>``: one version of a remote record (idempotency of its import job)."""
-    stamp = record.updated_at.isoformat() if record.updated_at else record.fingerprint[:16]
-    return f"{record.remote_id}@{stamp}"
+    """``<id>@<updated_at>#<content>``: one version of a remote record (idempotency of its
+    import job). The content is part of it: PSA stamps have second precision, and an edit in
+    the same second as the import must not look like the version already imported."""
+    stamp = record.updated_at.isoformat() if record.updated_at else ""
+    return f"{record.remote_id}@{stamp}#{record.fingerprint[:12]}"

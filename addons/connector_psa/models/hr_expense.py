@@ -16,6 +16,7 @@ class HrExpense(models.Model):
         ondelete="restrict",
     )
     psa_remote_id = fields.Char(string="PSA expense ID", readonly=True, copy=False, index=True)
+    psa_user_ref = fields.Char(string="PSA user ID", readonly=True, copy=False)
     psa_category = fields.Char(string="PSA category", readonly=True, copy=False)
     psa_amount = fields.Float(string="PSA amount", readonly=True, copy=False)
     psa_billable = fields.Boolean(string="Billable in the PSA", readonly=True, copy=False)

@@ -1,1 +1,2 @@
 from . import test_time_import
+from . import test_corrections
