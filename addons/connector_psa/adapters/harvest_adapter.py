@@ -12,6 +12,7 @@ from .psa_adapter import PsaAdapter
 class HarvestAdapter(PsaAdapter):
     tool = "Harvest"
     backend_type = "harvest"
+    cost_history_complete = True
 
     def build_client(self):
         backend = self.backend

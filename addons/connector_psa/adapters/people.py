@@ -56,6 +56,8 @@ class PeopleMixin:
         person's job reads its own history)."""
         return {}
 
+    cost_history_complete = False  # the tool gives the whole history (else: current rates)
+
     def cost_rate_history(self, user):
         return []
 
@@ -130,9 +132,13 @@ class PeopleMixin:
         existing = {
             rate.date_from: rate for rate in CostRate.search([("employee_id", "=", employee.id)])
         }
-        create, update = people.rate_changes(
-            {day: rate.cost for day, rate in existing.items()}, periods
+        create, update, delete = people.rate_changes(
+            {day: rate.cost for day, rate in existing.items()},
+            periods,
+            complete=self.cost_history_complete,
         )
+        for day in delete:
+            existing[day].unlink()
         for day, amount in update:
             existing[day].write({"cost": float(amount)})
         if create:

@@ -4,10 +4,10 @@
   e-mail is ambiguous (a person decides).
 * The company of an employee created from a PSA user comes from the backend's mapping rules
   (an e-mail domain or a PSA role), else the backend's default company.
-* Cost rates become effective-dated periods: Harvest gives the history with start dates;
-  Kantata one current rate per currency, effective from its last update (it applies a change
-  to future work only). Periods are only ever added or corrected from their own date on: history
-  is never revalued (Odoo lines keep the cost stored when they were imported).
+* Cost rates become effective-dated periods: Harvest gives the whole history with start dates
+  (mirrored); Kantata one current rate per currency, effective from its last update (it applies
+  a change to future work only: periods are added). History is never revalued: Odoo lines keep
+  the cost stored when they were imported.
 """
 
 from datetime import date
@@ -57,9 +57,14 @@ def cost_periods(rates, currency) -> list[tuple[date, Decimal]]:
     return sorted(periods.items())
 
 
-def rate_changes(existing: dict, periods) -> tuple[list, list]:
-    """(to create, to update) given {date_from: cost} already in Odoo: new dates are added,
-    a different amount on an existing date is corrected; nothing is deleted."""
+def rate_changes(existing: dict, periods, *, complete=False) -> tuple[list, list, list]:
+    """(to create, to update, to delete) given {date_from: cost} already in Odoo.
+
+    New dates are added, a different amount on an existing date is corrected. ``complete``:
+    the PSA gives the whole history (Harvest), so a period it no longer has is deleted (its
+    rates were replaced there); otherwise (Kantata: the current rate only) nothing is deleted.
+    Either way the imported lines keep the cost they were stored with.
+    """
     create, update = [], []
     for day, amount in periods:
         if day not in existing:
@@ -68,4 +73,6 @@ def rate_changes(existing: dict, periods) -> tuple[list, list]:
             Decimal("0.01")
         ):
             update.append((day, amount))
-    return create, update
+    wanted = {day for day, _amount in periods}
+    delete = sorted(day for day in existing if complete and day not in wanted)
+    return create, update, delete

@@ -2,7 +2,8 @@
 governed T&M contract with its project, employees, and one "world" per tool that plays what PSA
 users do (log, approve, edit, unapprove, delete) so that every scenario runs against both."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
@@ -73,6 +74,7 @@ class HarvestWorld:
             "auth_base_url": self.fake.id_url,
             "psa_account_id": str(self.fake.account_id),
             "psa_contact_email": "tests@example.com",
+            "psa_web_url": self.fake.url,
         }
 
     def token(self):
@@ -105,6 +107,39 @@ class HarvestWorld:
     def entry(self, entry):
         return self.fake.time_entry(entry)
 
+    def fake_edit_expense(self, expense, amount):
+        with self.fake._lock:
+            record = self.fake.store.expenses[expense]
+            record["total_cost"] = Decimal(str(amount))
+            self.fake.store.touch(record)
+
+    def add_person(self, key, first, last, email):
+        self.users[key] = self.fake.add_user(first, last, email)
+        self.fake.assign_user(self.project, self.users[key])
+
+    def set_cost_rate(self, key, start, amount):
+        with self.fake._lock:
+            self.fake.store.add_rate("cost", self.users[key], amount, start)
+
+    def category(self, name):
+        cache = self.__dict__.setdefault("_categories", {})
+        if name not in cache:
+            cache[name] = self.fake.add_expense_category(name)
+        return cache[name]
+
+    def expense(self, user, day, amount, category="Travel", notes="", billable=True, receipt=True):
+        return self.fake.log_expense(
+            self.users[user],
+            self.project,
+            self.category(category),
+            day,
+            total_cost=amount,
+            notes=notes,
+            billable=billable,
+            receipt=receipt,
+            approval="approved",
+        )
+
 
 class KantataWorld(HarvestWorld):
     tool = "kantata"
@@ -129,7 +164,11 @@ class KantataWorld(HarvestWorld):
             fake.add_participant(self.project, user)
 
     def backend_values(self):
-        return {"api_base_url": self.fake.api_url, "auth_base_url": self.fake.url}
+        return {
+            "api_base_url": self.fake.api_url,
+            "auth_base_url": self.fake.url,
+            "psa_web_url": self.fake.url,
+        }
 
     def token(self):
         return self.fake.api_token
@@ -155,6 +194,38 @@ class KantataWorld(HarvestWorld):
             else:
                 values[key] = value
         self.fake.edit_entry(entry, **values)
+
+    def fake_edit_expense(self, expense, amount):
+        with self.fake._lock:
+            record = self.fake.store.expenses[expense]
+            self.fake.store.update("expenses", record, amount_in_cents=round(amount * 100))
+
+    def add_person(self, key, first, last, email):
+        self.users[key] = self.fake.add_user(f"{first} {last}", email, cost_rates={"USD": 6000})
+        self.fake.add_participant(self.project, self.users[key])
+
+    def set_cost_rate(self, key, start, amount):
+        """Kantata rates apply from their last update: the clock says when it happened."""
+        fake = self.fake
+        clock = fake.clock
+        fake.clock = lambda: datetime.combine(start, time(9), tzinfo=UTC)
+        try:
+            fake.set_cost_rate(self.users[key], "USD", int(amount * 100))
+        finally:
+            fake.clock = clock
+
+    def expense(self, user, day, amount, category="Travel", notes="", billable=True, receipt=True):
+        return self.fake.log_expense(
+            self.users[user],
+            self.project,
+            day,
+            amount,
+            self.category(category),
+            notes=notes,
+            billable=billable,
+            receipt=receipt,
+            approved=True,
+        )
 
 
 class PsaCase(TransactionCase):

@@ -43,8 +43,11 @@ class CorrectionTests:
         self.assertEqual(line.ps_approval_state, "approved", "still approved: the PSA approved it")
         self.assertFalse(self.corrections())
         audit = self.env["connector.audit.log"].search(
-            [("res_model", "=", "account.analytic.line"), ("res_id", "=", line.id),
-             ("action", "=", "write")]
+            [
+                ("res_model", "=", "account.analytic.line"),
+                ("res_id", "=", line.id),
+                ("action", "=", "write"),
+            ]
         )
         self.assertTrue(
             any('"unit_amount": [2.0, 3.0]' in (entry.changes or "") for entry in audit),
@@ -84,17 +87,23 @@ class CorrectionTests:
         self.assertEqual(invoice.state, "draft")
         self.assertAlmostEqual(invoice.amount_untaxed, 2.0 * 150.0, msg="first invoice unchanged")
         self.pull()
-        self.assertFalse(self.corrections(state="open"), "the accounted version is not raised again")
+        self.assertFalse(
+            self.corrections(state="open"), "the accounted version is not raised again"
+        )
 
     def test_unapproval_before_and_after_billing(self):
         billed_entry, billed = self.imported(offset=1)
         self.bill(period_end=self.day(3))
         entry, unbilled = self.imported(user="bob", offset=15)
-        self.assertEqual((billed.ps_billing_state, unbilled.ps_billing_state), ("billed", "unbilled"))
+        self.assertEqual(
+            (billed.ps_billing_state, unbilled.ps_billing_state), ("billed", "unbilled")
+        )
         self.world.unapprove(entry)
         self.world.unapprove(billed_entry)
         self.pull()
-        self.assertNotEqual(unbilled.ps_approval_state, "approved", "unbilled: back to not billable")
+        self.assertNotEqual(
+            unbilled.ps_approval_state, "approved", "unbilled: back to not billable"
+        )
         self.assertEqual(unbilled.ps_billing_state, "unbilled")
         self.assertEqual(billed.ps_approval_state, "approved", "billed: not touched")
         item = self.corrections()
