@@ -29,27 +29,25 @@ KINDS = {
 class DeletionMixin:
     def pull_deletions(self, stream, job):
         """Queue the checks of this run (the tool decides: events or window re-list)."""
-        now = fields.Datetime.now()
-        return self.queue_deletion_checks(stream, now)
+        return self.queue_deletion_checks(stream, job)
 
-    def queue_deletion_checks(self, stream, now):
+    def queue_deletion_checks(self, stream, job):
         """Default (Harvest): the window re-list."""
-        self.queue_window_checks(stream, now)
+        self.queue_window_checks(job)
         stream._record_pull_result(count=0)
 
-    def queue_window_checks(self, stream, now, kinds=("time", "expense")):
+    def queue_window_checks(self, job, kinds=("time", "expense")):
         backend = self.backend
         end = self._today
         start = end - timedelta(days=max(backend.psa_deletion_window_days, 1) - 1)
         if backend.psa_start_date and start < backend.psa_start_date:
             start = backend.psa_start_date
-        interval = max(backend.psa_deletion_interval, 1) * 60
-        slot = int(now.timestamp()) // interval
         specs = [
             {
                 "operation": "psa.deletions.window",
                 "payload": {"kind": kind, "date_from": str(first), "date_to": str(last)},
-                "idempotency_key": f"window:{kind}:{first}:{last}:{slot}",
+                # One check per pull (a retried pull queues nothing twice).
+                "idempotency_key": f"window:{kind}:{first}:{last}:{job.id}",
                 "direction": "inbound",
                 "source": "pull",
                 "priority": 20,  # after the imports of the same moment

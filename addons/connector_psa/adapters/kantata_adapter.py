@@ -4,6 +4,8 @@ as fallback when the feed is refused or no longer covers the cursor)."""
 
 from datetime import timedelta
 
+from odoo import fields
+
 from odoo.addons.connector_base.engine.errors import AuthError, BusinessError
 
 from ..engine import provisioning
@@ -50,7 +52,7 @@ class KantataAdapter(PsaAdapter):
             by_user.setdefault(rate.user_id, []).append(rate)
         return by_user
 
-    def queue_deletion_checks(self, stream, now):
+    def queue_deletion_checks(self, stream, job):
         """Deletions from the event feed; the window re-list when it cannot be trusted."""
         client = self.client()
         cursor = stream.cursor_date or None
@@ -65,7 +67,7 @@ class KantataAdapter(PsaAdapter):
                         found[kind].add(event.subject_id)
                 cursor = page.cursor or cursor
         except EventFeedForbidden as exc:
-            self.queue_window_checks(stream, now)
+            self.queue_window_checks(job)
             stream._record_pull_result(count=0)
             stream.sudo().last_error = exc.message  # shown on the stream, not an outage
             return None
@@ -73,9 +75,9 @@ class KantataAdapter(PsaAdapter):
             if ids:
                 self.queue_confirmations(kind, sorted(ids))
         if gap:
-            self.queue_window_checks(stream, now)
+            self.queue_window_checks(job)
         stream._record_pull_result(
-            new_cursor_date=cursor or (now - FIRST_EVENT_LOOKBACK),
+            new_cursor_date=cursor or (fields.Datetime.now() - FIRST_EVENT_LOOKBACK),
             count=sum(len(ids) for ids in found.values()),
         )
         return None

@@ -6,8 +6,6 @@ says so): billed data never changes silently.
 
 from decimal import Decimal
 
-from odoo import fields
-
 from ..engine.records import PsaMilestone
 from .resolver import PROJECT
 
@@ -24,13 +22,12 @@ class MilestoneMixin:
             .sudo()
             .search([("backend_id", "=", self.backend.id), ("remote_type", "=", PROJECT)])
         )
-        now = fields.Datetime.now()
-        slot = int(now.timestamp()) // (max(self.backend.psa_milestone_interval, 1) * 60)
         specs = [
             {
                 "operation": "psa.milestone.sync",
                 "payload": {"project_ref": binding.remote_id, "project_id": binding.res_id},
-                "idempotency_key": f"milestones:{binding.remote_id}:{slot}",
+                # One check per pull (a retried pull queues nothing twice).
+                "idempotency_key": f"milestones:{binding.remote_id}:{job.id}",
                 "record_key": f"milestones:{binding.remote_id}",
                 "direction": "inbound",
                 "source": "pull",

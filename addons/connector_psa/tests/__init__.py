@@ -1,5 +1,10 @@
-from . import test_time_import
-from . import test_corrections
-from . import test_people
-from . import test_provisioning
-from . import test_expenses
+from . import (
+    test_connection,
+    test_corrections,
+    test_expenses,
+    test_faults,
+    test_milestones_markback,
+    test_people,
+    test_provisioning,
+    test_time_import,
+)

@@ -409,14 +409,14 @@ class PsaCase(TransactionCase):
 
     # Billing helpers --------------------------------------------------------------------------
 
-    def bill(self, period_end=None):
+    def bill(self, period_end=None, orders=None):
         run = self.env["ps.billing.run"].create(
             {
                 "name": "PSA test run",
                 "period_end": period_end or self.today,
                 "invoice_date": self.today,
                 "respect_cycle": False,
-                "order_ids": [Command.set(self.order.ids)],
+                "order_ids": [Command.set((orders or self.order).ids)],
             }
         )
         run.action_run_now()

@@ -148,7 +148,7 @@ class CorrectionTests:
         self.assertFalse(self.corrections(state="open"))
 
     def test_adjustment_never_in_a_locked_period(self):
-        entry, line = self.imported(offset=3, hours=2.0)
+        entry, _line = self.imported(offset=3, hours=2.0)
         invoice = self.bill()
         invoice.action_post()
         lock = self.month_start.replace(day=28)
