@@ -91,6 +91,9 @@ class ConnectorPsaCorrection(models.Model):
     adjustment_line_ids = fields.One2many(
         "account.analytic.line", "psa_correction_id", string="Adjustment lines", readonly=True
     )
+    adjustment_summary = fields.Text(
+        string="Adjustments", compute="_compute_adjustment_summary", compute_sudo=True
+    )
     credit_note_id = fields.Many2one("account.move", string="Credit note", readonly=True)
 
     @api.depends("backend_id", "remote_id", "kind", "changes")
@@ -102,6 +105,26 @@ class ConnectorPsaCorrection(models.Model):
             )
             what = "expense" if item.expense_id else "time entry"
             item.name = f"{tool} {what} {item.remote_id}: {labels.get(item.kind, '')}".strip()
+
+    @api.depends("adjustment_line_ids.ps_billing_state", "adjustment_line_ids.ps_invoice_id")
+    def _compute_adjustment_summary(self):
+        # Billing users may not read other people's timesheets: summarised here (sudo).
+        for item in self:
+            item.adjustment_summary = (
+                "\n".join(
+                    _(
+                        "%(hours)+.2f h on %(date)s (%(line)s): %(state)s",
+                        hours=line.unit_amount,
+                        date=line.date,
+                        line=line.so_line.display_name or _("no contract line"),
+                        state=line.ps_invoice_id.display_name
+                        if line.ps_billing_state == "billed"
+                        else _("billed by the next run"),
+                    )
+                    for line in item.adjustment_line_ids
+                )
+                or False
+            )
 
     @api.depends("hours_old", "hours_new")
     def _compute_hours_delta(self):

@@ -7,4 +7,5 @@ from . import (
     test_people,
     test_provisioning,
     test_time_import,
+    test_tour,
 )
