@@ -1,6 +1,7 @@
 from . import (
     test_connection,
     test_corrections,
+    test_demo,
     test_expenses,
     test_faults,
     test_milestones_markback,
