@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from odoo.addons.connector_psa.engine import corrections, people, provisioning, rates, validation
-from odoo.addons.connector_psa.engine.payloads import from_payload, to_payload, version_key
+from odoo.addons.connector_psa.engine.payloads import (
+    from_payload,
+    pack,
+    to_payload,
+    unpack,
+    version_key,
+)
 from odoo.addons.connector_psa.engine.records import PsaCostRate, PsaTimeEntry, PsaUser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +87,13 @@ def test_version_key_changes_with_content_even_within_one_second():
     assert version_key(entry()) != version_key(same_second)
     marked = replace(entry(), external_reference="odoo-line-1", updated_at=datetime(2026, 10, 7))
     assert marked.fingerprint == entry().fingerprint, "our mark is not business content"
+
+
+def test_pack_a_page_as_a_table():
+    page = [entry(), replace(entry(), remote_id="102", notes="Other")]
+    table = pack(page)
+    assert table["fields"][:2] == ["source", "remote_id"] and len(table["rows"]) == 2
+    assert unpack("time", table) == page
 
 
 def test_user_payload_round_trip():

@@ -15,7 +15,7 @@ from decimal import Decimal
 from odoo.addons.connector_base.engine.errors import BusinessError, ConnectorError
 
 from ..engine import corrections
-from ..engine.payloads import from_payload
+from ..engine.payloads import from_payload, unpack
 from ..engine.validation import report, validate_expense
 from .deletions import EXPENSE
 from .resolver import Resolver
@@ -44,7 +44,7 @@ class ExpenseImportMixin:
         return len(expenses)
 
     def import_expense_batch(self, job):
-        expenses = [from_payload("expense", data) for data in job._payload().get("entries", [])]
+        expenses = unpack("expense", job._payload().get("entries") or {})
         waiting = self._waiting_record_keys({expense_key(e) for e in expenses})
         for expense in expenses:
             if expense_key(expense) in waiting:

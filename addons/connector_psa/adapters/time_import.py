@@ -15,10 +15,11 @@ from decimal import Decimal
 
 from odoo import fields
 
+from odoo.addons.connector_base.const import CTX_NO_AUDIT
 from odoo.addons.connector_base.engine.errors import BusinessError
 
 from ..engine import corrections
-from ..engine.payloads import from_payload, to_payload, version_key
+from ..engine.payloads import from_payload, pack, to_payload, unpack, version_key
 from ..engine.validation import report, validate_time_entry
 from .resolver import Resolver
 
@@ -69,7 +70,7 @@ class TimeImportMixin:
             specs.append(
                 {
                     "operation": operation,
-                    "payload": {"entries": [to_payload(e) for e in chunk]},
+                    "payload": {"entries": pack(chunk)},
                     "idempotency_key": f"{kind}:batch:{digest}",
                     "direction": "inbound",
                     "source": source,
@@ -96,7 +97,7 @@ class TimeImportMixin:
     # ------------------------------------------------------------------------------------------
 
     def import_time_batch(self, job):
-        entries = [from_payload("time", data) for data in job._payload().get("entries", [])]
+        entries = unpack("time", job._payload().get("entries") or {})
         waiting = self._waiting_record_keys({time_key(e) for e in entries})
         for entry in entries:
             if time_key(entry) in waiting:
@@ -154,9 +155,13 @@ class TimeImportMixin:
             resolver.book(resolution.employee, entry.spent_on, quantity)
             to_create.append((entry, self._line_values(entry, quantity, resolution)))
         if to_create:
-            created = Line.create([values for _entry, values in to_create])
+            vals_list = [values for _entry, values in to_create]
+            # The lines' own bookkeeping (ps_billing_rules stores each line's rate right after
+            # creating it) is not audited line by line: each creation is, with its values.
+            created = Line.with_context(**{CTX_NO_AUDIT: True}).create(vals_list)
+            self.env["connector.audit.log"]._log_create(created, vals_list)
             for line, (entry, _values) in zip(created, to_create, strict=True):
-                self._bind_entry(line, TIME, entry)
+                self._bind_entry(line, TIME, entry, known=entry.remote_id in bound)
             outcome.lines |= created
         return outcome
 
@@ -166,8 +171,14 @@ class TimeImportMixin:
         )
         return report(resolution.subject, self.tool, problems) if problems else None
 
-    def _bind_entry(self, record, remote_type, entry):
-        """Bind, or re-point a binding whose record is gone (deleted by hand in Odoo)."""
+    def _bind_entry(self, record, remote_type, entry, known=False):
+        """Bind, or re-point a binding whose record is gone (deleted by hand in Odoo, or a
+        tombstone): ``known`` when the caller saw a binding for this entry."""
+        if not known:
+            try:
+                return self._bind(record, remote_type, entry.remote_id, updated_at=entry.updated_at)
+            except BusinessError:
+                pass  # bound to a record that is gone: re-pointed below
         Binding = self.env["connector.binding"].sudo()
         binding = Binding.search(
             [
