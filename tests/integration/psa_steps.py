@@ -121,7 +121,8 @@ def psa_baseline(env, setup_json, entries_path, offset="0", count="0"):
     batches, by the integration user, one commit per batch; timed (wall and CPU of this
     process), then removed. ``offset``/``count``: a slice of the entries."""
     setup = json.loads(setup_json)
-    entries = json.loads(open(entries_path).read())
+    with open(entries_path) as handle:
+        entries = json.load(handle)
     entries = entries[int(offset) :][: int(count) or None]
     user = env["res.users"].browse(setup["user_id"])
     uenv = env(user=user.id, su=False, context={"allowed_company_ids": user.company_ids.ids})
