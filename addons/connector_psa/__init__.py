@@ -1,1 +1,1 @@
-from . import adapters, controllers, models, wizards
+from . import adapters, controllers, models, report, wizards

@@ -25,6 +25,7 @@
         "views/connector_psa_mapping_views.xml",
         "views/connector_psa_correction_views.xml",
         "views/account_analytic_line_views.xml",
+        "views/connector_psa_rate_discrepancy_views.xml",
         "views/sale_order_views.xml",
         "views/binding_buttons_views.xml",
         "views/connector_job_views.xml",

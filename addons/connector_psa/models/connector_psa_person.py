@@ -147,6 +147,7 @@ class ConnectorPsaPerson(models.Model):
         )
 
     def action_link(self):
+        self.env["connector.backend"]._check_manager()
         for person in self:
             if not person.employee_id:
                 raise UserError(_("Choose the employee of %s first, then Link.", person.name))
@@ -154,6 +155,7 @@ class ConnectorPsaPerson(models.Model):
         return self._after_fix()
 
     def action_create_employee(self):
+        self.env["connector.backend"]._check_manager()
         for person in self:
             if person.employee_id:
                 raise UserError(_("%s is already linked to an employee.", person.name))
@@ -161,6 +163,7 @@ class ConnectorPsaPerson(models.Model):
         return self._after_fix()
 
     def action_unlink_employee(self):
+        self.env["connector.backend"]._check_manager()
         Binding = self.env["connector.binding"].sudo()
         for person in self:
             Binding.search(
@@ -183,4 +186,5 @@ class ConnectorPsaPerson(models.Model):
         return True
 
     def action_retry_waiting(self):
+        self.env["connector.backend"]._check_manager()
         return self._after_fix()

@@ -1,4 +1,5 @@
 from . import (
+    test_access,
     test_connection,
     test_corrections,
     test_demo,
