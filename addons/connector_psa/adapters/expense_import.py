@@ -98,6 +98,8 @@ class ExpenseImportMixin:
                 or default_product
             )
             resolution = resolver.resolve(expense, kind="expense")
+            if not resolution.project and self.backend.psa_unknown_projects == "ignore":
+                continue
             if record and record._psa_is_locked():
                 self._expense_changed_after_posting(record, expense)
                 continue

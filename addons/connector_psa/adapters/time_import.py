@@ -148,6 +148,8 @@ class TimeImportMixin:
             if not entry.approved and self.backend.psa_approved_only:
                 continue
             resolution = resolver.resolve(entry, quantity=quantity)
+            if not resolution.project and self.backend.psa_unknown_projects == "ignore":
+                continue
             problems = self._time_problems(resolution)
             if problems:
                 outcome.problems.append((entry, problems))

@@ -195,6 +195,19 @@ class ConnectorBackend(models.Model):
         tracking=True,
         help="Billable time on a non-billable line always needs attention.",
     )
+    psa_unknown_projects = fields.Selection(
+        [
+            ("attention", "Needs attention (to link or provision)"),
+            ("ignore", "Ignored (internal projects)"),
+        ],
+        string="Entries of PSA projects without a contract",
+        default="attention",
+        required=True,
+        tracking=True,
+        help="A PSA project is linked when a confirmed contract carries its code. Ignored: the "
+        "time and expenses of other projects (internal work, other entities) are not imported "
+        "and raise nothing.",
+    )
     psa_expense_posting = fields.Selection(
         [
             ("post", "Approve and post the expense reports"),

@@ -304,6 +304,7 @@ class PsaCase(TransactionCase):
     def setUp(self):
         super().setUp()
         self.world = self.WORLD(self.order.psa_project_code)
+        self.world.fake_code = self.order.psa_project_code
         self.addCleanup(self.world.stop)
         self.backend = self.make_backend()
         self.Job = self.env["connector.job"]

@@ -135,6 +135,24 @@ class TimeImportTests:
         self.drain()
         self.assertTrue(self.line_of(entry), "Retry after extending the contract imports it")
 
+    def test_entries_of_projects_without_a_contract(self):
+        self.sync_people()
+        self.order.psa_project_code = "ELSEWHERE"  # the PSA project carries no contract's code
+        entry = self.world.log("ann", self.day(3), 2.0)
+        self.pull()
+        job = self.jobs("psa.time.entry", "needs_attention")
+        self.assertIn("[unknown_project]", job.last_error)
+        self.assertIn("give the contract this PSA project code", job.last_error)
+        self.backend.psa_unknown_projects = "ignore"
+        other = self.world.log("bob", self.day(4), 1.0)
+        self.pull()
+        self.assertEqual(len(self.jobs("psa.time.entry", "needs_attention")), 1, "ignored")
+        self.assertFalse(self.line_of(other) | self.line_of(entry))
+        self.order.psa_project_code = self.world.fake_code
+        job.action_retry()
+        self.drain()
+        self.assertTrue(self.line_of(entry), "linked by its code, then imported")
+
     def test_unknown_task_waits_for_its_mapping(self):
         self.sync_people()
         self.project.sale_line_id = False  # no default line: the task must be mapped
