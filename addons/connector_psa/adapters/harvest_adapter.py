@@ -1,7 +1,7 @@
 """Harvest API v2: the protocol only (client construction, provisioning calls, Connect's
 account choice). Deletions use the shared window re-list; Harvest has no milestones."""
 
-from odoo.addons.connector_base.engine.errors import AuthError
+from odoo.addons.connector_base.engine.errors import AuthError, BusinessError
 
 from ..engine import provisioning
 from ..engine.harvest import MAX_PAGE, HarvestClient, list_accounts
@@ -62,7 +62,17 @@ class HarvestAdapter(PsaAdapter):
         return cache[remote_id]
 
     def cost_rate_history(self, user):
-        return self.client().cost_rate_history(user.remote_id)
+        try:
+            return self.client().cost_rate_history(user.remote_id)
+        except AuthError as exc:
+            if exc.http_status != 403:
+                raise
+            # Not an outage of the backend: the token's user may not read cost rates.
+            raise BusinessError(
+                f"Harvest refused the cost rates of {user.name} (HTTP 403): only administrators "
+                "can read them. Connect with an administrator's token, or let Odoo own cost rates "
+                "(backend setting), then Retry."
+            ) from exc
 
     def _provision_project(self, order, plan):
         client = self.client()

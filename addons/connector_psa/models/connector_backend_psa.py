@@ -3,7 +3,7 @@ import secrets
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.connector_base.const import CTX_NO_AUDIT
 
@@ -299,11 +299,11 @@ class ConnectorBackend(models.Model):
     def _check_psa_settings(self):
         for backend in self.filtered(lambda b: b.backend_type in PSA_TYPES):
             if backend.psa_time_interval <= 0 or backend.psa_batch_entries <= 0:
-                raise UserError(
+                raise ValidationError(
                     _("The time interval and the entries per import job must be positive.")
                 )
             if backend.psa_deletion_window_days < 1:
-                raise UserError(_("The deletion window must be at least one day."))
+                raise ValidationError(_("The deletion window must be at least one day."))
 
     def _compute_psa_redirect_uri(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
