@@ -40,9 +40,13 @@ def bench_db():
         yield dbname
 
 
-def harvest_with(count):
+def harvest_with(count, offset=0):
+    """A fake Harvest with ``count`` approved entries; ``offset`` shifts its ids (two fakes must
+    not share people's e-mails or project codes in one database)."""
     fake = FakeHarvest(account_id=424242, personal_access_token=f"bench-pat-{count}").start()
     fake.enforce_rate_limit = False  # the connector's own pace is measured, not Harvest's limit
+    for index in range(offset):
+        fake.add_project(fake.add_client(f"Other client {index}"), f"Other project {index}")
     fake.seed_bulk(count, spent_from=date(2014, 1, 1), days=DAYS)
     return fake
 
@@ -90,7 +94,7 @@ def setup_backend(db, name, fake):
 def test_approved_time_import_against_the_orm(bench_db, tmp_path):
     db = bench_db
     small = harvest_with(SMALL)
-    large = harvest_with(ENTRIES)
+    large = harvest_with(ENTRIES, offset=1)
     try:
         small_setup = setup_backend(db, "small", small)
         large_setup = setup_backend(db, "large", large)

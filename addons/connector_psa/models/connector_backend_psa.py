@@ -463,6 +463,12 @@ class ConnectorBackend(models.Model):
         ]
         return action
 
+    def action_psa_open_projects(self):
+        return self._psa_action(
+            "connector_psa.connector_psa_project_binding_action",
+            [("backend_id", "=", self.id), ("remote_type", "=", "project")],
+        )
+
     def action_psa_open_people(self):
         return self._psa_action("connector_psa.action_connector_psa_person")
 
