@@ -77,7 +77,7 @@ def entries_as_data(fake):
 
 
 def setup_backend(db, name, fake):
-    project = next(iter(fake.store.projects.values()))
+    project = next(p for p in fake.store.projects.values() if (p["code"] or "").startswith("BULK"))
     emails = [u["email"] for u in fake.store.users.values() if u["email"].startswith("bulk")]
     return step(
         db,

@@ -48,3 +48,35 @@ class TestAccess(PsaCase):
         with self.assertRaises(UserError, msg="linking people is a Connector Manager's"):
             person.with_user(connector_user).action_create_employee()
         self.assertEqual(person.state, "unlinked")
+
+    def test_screens_of_the_backend(self):
+        self.sync_people()
+        entry = self.world.log("ann", self.day(2), 2.0)
+        self.pull()
+        backend = self.backend.with_user(self.connector_manager)
+        self.assertEqual(backend.psa_line_count, 1)
+        lines = backend.action_psa_open_lines()
+        self.assertEqual(
+            self.env["account.analytic.line"].search(lines["domain"]).psa_remote_id, str(entry)
+        )
+        people = backend.action_psa_open_people()
+        self.assertEqual(len(self.env["connector.psa.person"].search(people["domain"])), 4)
+        self.assertEqual(backend.psa_attention_count, 2, "the two PSA users without employee")
+        projects = backend.action_psa_open_projects()
+        self.assertEqual(
+            self.env["connector.binding"].search(projects["domain"]).res_id,
+            self.project.id,
+            "the PSA project was linked by its code",
+        )
+        for model in (
+            "connector.psa.correction",
+            "connector.psa.rate.discrepancy",
+            "connector.psa.person",
+            "connector.psa.task.map",
+        ):
+            views = self.env[model].with_user(
+                self.billing_user
+                if "correction" in model or "rate" in model
+                else self.connector_manager
+            )
+            self.assertTrue(views.get_views([(False, "list"), (False, "form")])["views"])
