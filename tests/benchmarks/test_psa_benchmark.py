@@ -23,7 +23,7 @@ ENTRIES = int(os.environ.get("BENCH_PSA_ENTRIES", "50000"))
 SMALL = int(os.environ.get("BENCH_PSA_SMALL", str(max(ENTRIES // 5, 1000))))
 TARGET_RATIO = 0.70  # of the ORM's batch create rate
 MEMORY_GROWTH = 1.25  # peak memory at the large volume / at the small one
-DAYS = 4000  # entries spread so that nobody books over 24 h a day (validation)
+DAYS = 4001  # odd: both people every day, about 12 h each (the 24 h a day rule holds)
 
 
 def step(db, name, *args):
