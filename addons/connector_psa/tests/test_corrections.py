@@ -208,6 +208,11 @@ class TestHarvestCorrections(CorrectionTests, PsaCase):
         self.assertTrue(self.line_of(moved), "missing from its slice but not deleted: kept")
         confirmed = self.world.fake.requests_to("GET /v2/time_entries/{id}") - requests
         self.assertEqual(confirmed, 2, "each candidate confirmed by the PSA before deletion")
+        self.assertEqual(
+            set(self.jobs("psa.deletions.window").mapped("state")),
+            {"done"},
+            "time and expenses re-listed",
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -237,3 +242,5 @@ class TestKantataCorrections(CorrectionTests, PsaCase):
         stream = self.backend.stream_ids.filtered(lambda s: s.code == "psa_deletions")
         self.assertIn("not an administrator", stream.last_error)
         self.assertEqual(self.backend.health, "ok", "a refused feed is not an outage")
+        windows = self.jobs("psa.deletions.window")
+        self.assertEqual(set(windows.mapped("state")), {"done"}, "time and expenses re-listed")
