@@ -37,3 +37,20 @@ def as_consumed(fee, included_units, consumed_units):
     if not included_units:
         return fee
     return fee * min(consumed_units / included_units, 1.0)
+
+
+def at_deferred_rate(earned, deferred, deferred_company, convert):
+    """Company-currency revenue for ``earned`` (contract currency) of a line whose invoices put
+    ``deferred`` (contract currency) into deferred revenue as ``deferred_company`` (company
+    currency, at the invoices' rates).
+
+    What was invoiced is released at the rate it was deferred at, so that once everything is
+    earned deferred revenue ends at exactly zero whatever the rates did; what is earned beyond
+    what was invoiced is converted by ``convert`` (today's rate), and trued up by later closes
+    once it is invoiced.
+    """
+    if deferred <= 0:
+        return convert(earned)
+    if earned <= deferred:
+        return deferred_company * earned / deferred
+    return deferred_company + convert(earned - deferred)

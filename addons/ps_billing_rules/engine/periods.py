@@ -58,3 +58,12 @@ def periods_between(kind: str, start: date, end: date) -> list[tuple[date, date]
         periods.append(bounds)
         current = bounds[1] + timedelta(days=1)
     return periods
+
+
+def months_in(kind: str) -> int:
+    """Length of a retainer/recognition period in months."""
+    if kind == MONTHLY:
+        return 1
+    if kind == QUARTERLY:
+        return 3
+    raise ValueError(f"unknown period kind {kind!r}: use monthly or quarterly")

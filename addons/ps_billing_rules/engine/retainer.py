@@ -8,9 +8,9 @@ rolls over according to the rule, and buckets that reach their expiry are lost.
 
 from dataclasses import dataclass, field
 
-NO_ROLLOVER = "none"
-CAPPED = "capped"
-UNLIMITED_EXPIRING = "expiring"
+from .constants import CAPPED, NO_ROLLOVER, UNLIMITED_EXPIRING
+
+__all__ = ["CAPPED", "NO_ROLLOVER", "UNLIMITED_EXPIRING", "Bucket", "PeriodOutcome", "close_period"]
 
 
 @dataclass

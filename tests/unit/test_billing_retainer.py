@@ -1,34 +1,10 @@
-from datetime import date
-
-import pytest
-from ps_billing_rules.logic import recognition
-from ps_billing_rules.logic.caps import allocate_under_cap
-from ps_billing_rules.logic.retainer import (
+from ps_billing_rules.engine.retainer import (
     CAPPED,
     NO_ROLLOVER,
     UNLIMITED_EXPIRING,
     Bucket,
     close_period,
 )
-
-
-def test_cap_bills_in_order_until_the_next_item_does_not_fit():
-    items = [("a", 400.0), ("b", 500.0), ("c", 50.0)]
-    decision = allocate_under_cap(items, cap=1000.0, already_billed=200.0)
-    assert decision.billable == ["a"], "b would exceed the cap"
-    assert decision.over_cap == ["b", "c"], "later items wait too: no cherry-picking"
-    assert decision.remaining_after == pytest.approx(400.0)
-
-
-def test_cap_exactly_reached_and_approved_excess():
-    items = [("a", 600.0), ("b", 200.0)]
-    assert allocate_under_cap(items, 800.0, 0.0).billable == ["a", "b"], "reaching the cap is fine"
-    assert allocate_under_cap(items, 700.0, 0.0).over_cap == ["b"]
-    assert allocate_under_cap(items, 700.0, 0.0, approved_excess=100.0).billable == ["a", "b"]
-
-
-def test_no_cap_bills_everything():
-    assert allocate_under_cap([("a", 1e9)], None, 0.0).billable == ["a"]
 
 
 def test_retainer_overage_without_rollover():
@@ -66,24 +42,3 @@ def test_unlimited_rollover_expires_after_n_periods():
     p4 = close_period(4, 0, 0, p3.rolled_over, rule=UNLIMITED_EXPIRING, expiry_periods=2)
     assert p4.expired == 10, "period 2's unused hours expire after period 4"
     assert [(b.units, b.from_period) for b in p4.rolled_over] == [(10, 3)]
-
-
-def test_recognition_targets():
-    assert recognition.straight_line(
-        3100, date(2026, 1, 1), date(2026, 1, 31), date(2026, 1, 10)
-    ) == pytest.approx(1000)
-    assert (
-        recognition.straight_line(3100, date(2026, 1, 1), date(2026, 1, 31), date(2026, 3, 1))
-        == 3100
-    )
-    assert (
-        recognition.straight_line(3100, date(2026, 1, 1), date(2026, 1, 31), date(2025, 12, 31))
-        == 0
-    )
-    assert recognition.percent_complete(10000, 25, 100) == 2500
-    assert recognition.percent_complete(10000, 150, 100) == 10000, "never more than the total"
-    with pytest.raises(ValueError, match="budgeted hours"):
-        recognition.percent_complete(10000, 1, 0)
-    reached = [(3000, date(2026, 2, 1)), (7000, None)]
-    assert recognition.milestones_reached(reached, date(2026, 2, 1)) == 3000
-    assert recognition.as_consumed(2000, 20, 5) == 500
