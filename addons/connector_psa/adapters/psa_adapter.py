@@ -1,10 +1,10 @@
 """``PsaAdapter``: what every PSA tool shares; the subclasses hold only the protocol.
 
 An adapter wraps one backend (a Harvest account, a Kantata account) in the environment of the
-job or screen that uses it. The methods connector_base's adapter mechanism calls are
-``job_handlers()``, ``pull(stream, job)``, ``test_connection()``, ``http_client(...)``,
-``classify_error(exc)``, ``authorize_url(...)`` and ``exchange_code(...)``; until that mechanism
-is on this branch, ``models/connector_backend_psa_dispatch.py`` reaches them.
+job or screen that uses it. connector_base calls ``job_handlers()``, ``pull(stream, job)``,
+``test_connection()``, ``webhook_verify``/``webhook_events`` (refused: neither tool sends
+webhooks), ``authorize_url(...)`` and ``exchange_code(...)`` (Connect);
+``connector.backend._adapter_class()`` maps the backend types to the subclasses.
 
 The shared orchestration is split by concern into mixins (time, expenses, people, provisioning,
 deletions and corrections, milestones, mark-back); a subclass provides ``build_client()`` and
@@ -16,8 +16,10 @@ from datetime import timedelta
 
 from odoo import fields
 
+from odoo.addons.connector_base.adapters import BackendAdapter
 from odoo.addons.connector_base.engine.errors import AuthError, BusinessError
 from odoo.addons.connector_base.engine.http_client import BearerTokenAuth
+from odoo.addons.connector_base.engine.signatures import SignatureError
 
 from ..engine import oauth
 from .deletions import DeletionMixin
@@ -39,15 +41,14 @@ class PsaAdapter(
     DeletionMixin,
     MilestoneMixin,
     MarkBackMixin,
+    BackendAdapter,
 ):
     tool = "PSA"  # the name users know, in messages
     backend_type = None
     has_milestones = False
 
     def __init__(self, backend):
-        backend.ensure_one()
-        self.backend = backend
-        self.env = backend.env
+        super().__init__(backend)
         self._client = None
         self._today = fields.Date.context_today(backend)
 
@@ -93,12 +94,24 @@ class PsaAdapter(
             raise BusinessError(report)
         return report
 
-    def http_client(self, base_url=None, auth=None, quick_retries=QUICK_RETRIES):
-        return self.backend._http_client(base_url=base_url, auth=auth, quick_retries=quick_retries)
+    def http_client(self, base_url=None, auth=None, quick_retries=QUICK_RETRIES, **options):
+        return super().http_client(
+            base_url=base_url, auth=auth, quick_retries=quick_retries, **options
+        )
 
-    def classify_error(self, exc):
-        """Hook of the mechanism: None keeps connector_base's classification."""
-        return None
+    def webhook_verify(self, method, url, headers, body, now):
+        # Harvest has no webhooks; Kantata's changes are read from its event feed.
+        raise SignatureError(
+            f"{self.tool} sends no webhooks: this connector pulls time every "
+            f"{self.backend.psa_time_interval} minutes (backend {self.backend.name})",
+            reason="missing",
+        )
+
+    def webhook_events(self, payload, headers):
+        raise ValueError(
+            f"{self.tool} sends no webhooks: nothing to read from a pushed body; the streams of "
+            f"backend {self.backend.name} pull the changes"
+        )
 
     def authorize_url(self, state, redirect_uri) -> str:
         backend = self.backend.sudo()

@@ -2,7 +2,7 @@ from . import (
     account_analytic_line,
     account_move,
     connector_backend_psa,
-    connector_backend_psa_dispatch,
+    connector_backend_psa_connect,
     connector_job,
     connector_psa_category_map,
     connector_psa_company_map,

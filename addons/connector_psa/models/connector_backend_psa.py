@@ -1,13 +1,9 @@
-import hashlib
-import secrets
-from datetime import timedelta
-
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 from odoo.addons.connector_base.const import CTX_NO_AUDIT
 
-from ..adapters.registry import PSA_TYPES
+from ..adapters import ADAPTERS, PSA_TYPES
 from ..engine.validation import MISMATCH_IMPORT, MISMATCH_REJECT
 
 STREAMS = [
@@ -50,15 +46,14 @@ TYPE_DEFAULTS = {
         "timeout_read": 190.0,  # Kantata ends requests after 3 minutes itself
     },
 }
-OAUTH_STATE_TTL = timedelta(minutes=15)
 CALLBACK_PATH = "/connector_psa/oauth/callback"
 
 
 class ConnectorBackend(models.Model):
     """Harvest and Kantata backends: authentication, what to import and how, mappings.
 
-    The protocol of each tool lives in its adapter (``adapters/``); the jobs reach it through
-    ``connector_backend_psa_dispatch.py``.
+    The protocol of each tool lives in its adapter (``adapters/``), which connector_base reaches
+    through ``_adapter_class()`` (jobs, pulls, Test connection, Connect).
     """
 
     _inherit = "connector.backend"
@@ -253,6 +248,9 @@ class ConnectorBackend(models.Model):
     psa_attention_count = fields.Integer(compute="_compute_psa_counts")
     psa_line_count = fields.Integer(compute="_compute_psa_counts")
 
+    def _adapter_class(self):
+        return ADAPTERS.get(self.backend_type) or super()._adapter_class()
+
     # ------------------------------------------------------------------------------------------
     # Defaults per type, setup, computes
     # ------------------------------------------------------------------------------------------
@@ -371,75 +369,12 @@ class ConnectorBackend(models.Model):
         return super().action_activate()
 
     # ------------------------------------------------------------------------------------------
-    # Connect (OAuth 2.0 authorization code)
-    # ------------------------------------------------------------------------------------------
-
-    def action_psa_connect(self):
-        """Start Connect: the browser goes to the PSA's consent page, then to our callback."""
-        self.ensure_one()
-        self._check_manager()
-        if self.psa_auth != "oauth":
-            raise UserError(
-                _("Choose the authentication 'Connect (OAuth 2.0)' first, then Connect.")
-            )
-        if not self.sudo().psa_client_id or not self._get_secret("client_secret"):
-            raise UserError(_("Set the OAuth client ID and secret of your PSA app first."))
-        nonce = secrets.token_urlsafe(32)
-        state = f"{self.id}.{nonce}"
-        self.sudo().with_context(**{CTX_NO_AUDIT: True}).write(
-            {
-                "psa_oauth_state_hash": hashlib.sha256(state.encode()).hexdigest(),
-                "psa_oauth_state_expiry": fields.Datetime.now() + OAUTH_STATE_TTL,
-            }
-        )
-        url = self._psa_adapter().authorize_url(state, self.psa_redirect_uri)
-        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
-
-    def _psa_check_oauth_state(self, state):
-        self.ensure_one()
-        backend = self.sudo()
-        expected, expiry = backend.psa_oauth_state_hash, backend.psa_oauth_state_expiry
-        backend.with_context(**{CTX_NO_AUDIT: True}).write(
-            {"psa_oauth_state_hash": False, "psa_oauth_state_expiry": False}
-        )
-        given = hashlib.sha256((state or "").encode()).hexdigest()
-        if not expected or not secrets.compare_digest(expected, given):
-            raise UserError(
-                _(
-                    "The answer does not match the Connect request (state mismatch): click Connect again."
-                )
-            )
-        if not expiry or expiry < fields.Datetime.now():
-            raise UserError(_("The Connect request expired: click Connect again."))
-
-    def _psa_oauth_callback(self, code, state):
-        """The callback route: check the state, exchange the code, keep the tokens."""
-        self.ensure_one()
-        self._check_manager()
-        self._psa_check_oauth_state(state)
-        adapter = self._psa_adapter()
-        token = adapter.exchange_code(code, self.psa_redirect_uri)
-        self._psa_store_token(token)
-        message = adapter.after_connect()
-        self.message_post(body=_("Connected: tokens stored. %s", message or ""))
-        return True
-
-    def _psa_store_token(self, token):
-        """Keep a new OAuth token (and a rotated refresh token) in the vault."""
-        backend = self.sudo()
-        backend._set_secret("api_token", token.access_token)
-        if token.refresh_token:
-            backend._set_secret("refresh_token", token.refresh_token)
-        backend.with_context(**{CTX_NO_AUDIT: True}).write(
-            {"psa_token_expires_at": token.expires_at or 0.0}
-        )
-
-    # ------------------------------------------------------------------------------------------
     # Screens
     # ------------------------------------------------------------------------------------------
 
     def _psa_action(self, xmlid, domain=None, context=None):
         self.ensure_one()
+        self.check_access("read")  # the screens of a backend are for Connector Users
         action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
         action["domain"] = domain or [("backend_id", "=", self.id)]
         action["context"] = dict(context or {}, default_backend_id=self.id)
@@ -454,6 +389,8 @@ class ConnectorBackend(models.Model):
         )
 
     def action_psa_open_attention(self):
+        self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "connector_base.action_connector_job"
         )

@@ -1,10 +1,12 @@
 import json
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 from ..engine import corrections
 from ..engine.payloads import from_payload, to_payload
 
+GROUP_BILLING_USER = "ps_billing_rules.group_billing_user"
 KINDS = [
     (corrections.KIND_CHANGED, "Changed after billing"),
     (corrections.KIND_UNAPPROVED, "Unapproved after billing"),
@@ -272,6 +274,8 @@ class ConnectorPsaCorrection(models.Model):
         return from_payload("expense" if self.expense_id else "time", json.loads(payload))
 
     def action_resolve(self):
+        if not self.env.user.has_group(GROUP_BILLING_USER):
+            raise AccessError(_("Only a Billing User can resolve corrections of billed data."))
         return {
             "type": "ir.actions.act_window",
             "name": _("Resolve the correction"),
@@ -283,6 +287,7 @@ class ConnectorPsaCorrection(models.Model):
 
     def action_open_invoice(self):
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "res_model": "account.move",

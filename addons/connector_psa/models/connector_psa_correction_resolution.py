@@ -1,11 +1,12 @@
 from decimal import Decimal
 
 from odoo import _, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..adapters.resolver import Resolver
 from ..engine import corrections
 from ..engine.validation import report, validate_time_entry
+from .connector_psa_correction import GROUP_BILLING_USER
 
 
 class ConnectorPsaCorrection(models.Model):
@@ -15,8 +16,8 @@ class ConnectorPsaCorrection(models.Model):
     _inherit = "connector.psa.correction"
 
     def _check_open(self):
-        if not self.env.user.has_group("ps_billing_rules.group_billing_user"):
-            raise UserError(_("Only a Billing User can resolve corrections of billed data."))
+        if not self.env.user.has_group(GROUP_BILLING_USER):
+            raise AccessError(_("Only a Billing User can resolve corrections of billed data."))
         resolved = self.filtered(lambda item: item.state != "open")
         if resolved:
             raise UserError(_("%s is already resolved.", ", ".join(resolved.mapped("name"))))
@@ -45,7 +46,7 @@ class ConnectorPsaCorrection(models.Model):
         )
 
     def _adapter(self):
-        return self.backend_id.sudo()._psa_adapter()
+        return self.backend_id.sudo()._adapter()
 
     def _accept_version(self):
         """The billed line's PSA values now describe the version this resolution accounted for."""

@@ -1,8 +1,9 @@
 import hashlib
 
 from odoo import _, fields, models
+from odoo.exceptions import AccessError
 
-from ..adapters.registry import PSA_TYPES
+from ..adapters import PSA_TYPES
 
 # Contract fields that change what a PSA project holds (budget, basis, dates, tasks).
 PROVISIONED_LINE_FIELDS = (
@@ -86,7 +87,10 @@ class SaleOrder(models.Model):
         return jobs
 
     def action_psa_provision(self):
-        """Provision (again) in every PSA backend of the company."""
+        """Provision (again) in every PSA backend of the company (Connector Users)."""
+        if not self.env.user.has_group("connector_base.group_connector_user"):
+            raise AccessError(_("Provisioning in the PSA is reserved to Connector Users."))
+        self.check_access("read")
         jobs = self._psa_queue_provisioning(source="user")
         return {
             "type": "ir.actions.client",

@@ -91,7 +91,7 @@ class TestKantataMilestones(PsaCase):
             workspace, "Pilot site live", 4000, due, story, "upon_completion"
         )
         fake.add_story(workspace, "All sites live", "milestone", due_date=self.day(40))
-        self.backend._psa_adapter()._bind(project, "project", workspace)
+        self.backend._adapter()._bind(project, "project", workspace)
         self.pull("psa_milestones")
         pilot = project.milestone_ids.filtered(lambda m: m.name == "Pilot site live")
         self.assertEqual(len(project.milestone_ids), 2, "one per milestone (billing one wins)")

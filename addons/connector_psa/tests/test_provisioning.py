@@ -72,7 +72,7 @@ class ProvisioningTests:
         self.assertEqual(mapping.sale_line_id, self.contract.order_line)
 
         # A retried job (e.g. its answer was lost) finds what it made: no second project.
-        self.backend._psa_run("psa.provision", jobs)
+        self.backend._job_handler("psa.provision")(jobs)
         self.assertEqual(self.count_projects(code), 1)
 
         # An amendment: more hours and a new line; the same job updates budget and tasks.

@@ -69,7 +69,7 @@ class TimeImportTests:
         self.world.log("bob", self.day(4), 1.0)  # a new entry: the page is a new batch
         self.pull()
         batch = self.jobs("psa.time.batch", "done")[-1]
-        self.backend._psa_run("psa.time.batch", batch)
+        self.backend._job_handler("psa.time.batch")(batch)
         self.assertEqual(len(self.lines()), 4, "each entry imported once")
         self.assertEqual(self.lines().filtered(lambda ln: ln.psa_remote_id in map(str, ids)), lines)
 
