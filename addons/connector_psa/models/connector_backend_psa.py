@@ -77,7 +77,7 @@ class ConnectorBackend(models.Model):
             ("token", "Access token (Harvest personal access token)"),
             ("oauth", "Connect (OAuth 2.0)"),
         ],
-        string="Authentication",
+        string="PSA authentication",
         default="token",
         tracking=True,
     )
@@ -100,11 +100,11 @@ class ConnectorBackend(models.Model):
         tracking=True,
         help="Where expired access tokens are renewed. Empty: the token URL.",
     )
-    psa_redirect_uri = fields.Char(compute="_compute_psa_redirect_uri", string="Callback URL")
+    psa_redirect_uri = fields.Char(compute="_compute_psa_redirect_uri", string="PSA callback URL")
     psa_oauth_state_hash = fields.Char(copy=False, groups="base.group_system")
     psa_oauth_state_expiry = fields.Datetime(copy=False, groups="base.group_system")
     psa_token_expires_at = fields.Float(copy=False, groups="base.group_system")
-    psa_connected_as = fields.Char(string="Connected as", readonly=True, copy=False)
+    psa_connected_as = fields.Char(string="PSA connected as", readonly=True, copy=False)
     psa_web_url = fields.Char(
         string="PSA web address",
         help="Where PSA users open the tool (links on projects). Test connection fills it.",
@@ -311,7 +311,7 @@ class ConnectorBackend(models.Model):
     def _compute_psa_counts(self):
         Correction = self.env["connector.psa.correction"]
         Job = self.env["connector.job"]
-        Line = self.env["account.analytic.line"]
+        Line = self.env["account.analytic.line"].sudo()  # a count on the backend form
         for backend in self:
             if not backend.id or backend.backend_type not in PSA_TYPES:
                 backend.psa_correction_count = backend.psa_attention_count = 0
@@ -413,13 +413,18 @@ class ConnectorBackend(models.Model):
         """Queue provisioning of every confirmed governed contract with a project."""
         self.ensure_one()
         self._check_manager()
-        orders = self.env["sale.order"].search(
-            [
-                ("state", "=", "sale"),
-                ("ps_governed", "=", True),
-                ("project_id", "!=", False),
-                ("company_id", "in", self.company_ids.ids),
-            ]
+        # Connector Managers need no sales rights to provision (checked above).
+        orders = (
+            self.env["sale.order"]
+            .sudo()
+            .search(
+                [
+                    ("state", "=", "sale"),
+                    ("ps_governed", "=", True),
+                    ("project_id", "!=", False),
+                    ("company_id", "in", self.company_ids.ids),
+                ]
+            )
         )
         jobs = orders._psa_queue_provisioning(backends=self, source="user")
         return jobs._action_open() if jobs else True

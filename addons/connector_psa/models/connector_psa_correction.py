@@ -32,6 +32,8 @@ class ConnectorPsaCorrection(models.Model):
     _description = "PSA correction of billed data"
     _inherit = ["mail.thread"]
     _order = "state desc, id desc"
+    # Read-only to everyone: resolutions write through their checked methods; readers comment.
+    _mail_post_access = "read"
 
     name = fields.Char(compute="_compute_name", store=True)
     backend_id = fields.Many2one(

@@ -30,6 +30,15 @@ class TestAccess(PsaCase):
             item.with_user(connector_user)._resolve_accept("not mine to decide")
         with self.assertRaises(AccessError):
             item.with_user(connector_user).write({"state": "resolved"})
+        with self.assertRaises(AccessError, msg="the wizard is a Billing User's"):
+            item.with_user(connector_user).action_resolve()
+        with self.assertRaises(AccessError, msg="resolved only through a resolution, with audit"):
+            item.with_user(self.billing_user).write({"state": "resolved"})
+        self.assertEqual(
+            item.with_user(self.billing_user).action_resolve()["res_model"],
+            "connector.psa.correction.resolve",
+        )
+        item.with_user(self.billing_user).message_post(body="Asked the PM why")
         report = (
             self.env["connector.psa.rate.discrepancy"]
             .with_user(self.billing_user)
