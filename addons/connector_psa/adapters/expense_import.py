@@ -207,9 +207,10 @@ class ExpenseImportMixin:
             sheet.action_submit_sheet()
             sheet.action_approve_expense_sheets()
             if sheet.state != "approve":  # e.g. Odoo found duplicates: a person decides
-                sheet.message_post(
-                    body=f"Not approved automatically by the {self.tool} import: check the "
-                    "report (duplicates?) and approve it by hand."
+                self._note(
+                    sheet,
+                    f"Not approved automatically by the {self.tool} import: check the "
+                    "report (duplicates?) and approve it by hand.",
                 )
                 continue
             sheet.action_sheet_move_post()
@@ -221,7 +222,7 @@ class ExpenseImportMixin:
             content, content_type = self.client().download_receipt(expense)
         except ConnectorError as exc:
             if exc.error_class == "business":  # not fatal: the expense stays, the note says why
-                record.message_post(body=f"Receipt not downloaded: {exc.message}")
+                self._note(record, f"Receipt not downloaded: {exc.message}")
                 return
             raise
         self.env["ir.attachment"].create(

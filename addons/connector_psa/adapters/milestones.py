@@ -85,10 +85,11 @@ class MilestoneMixin:
             record.reached_date = day
         elif not milestone.reached and record.is_reached:
             if record.ps_billing_state == "billed":
-                record.message_post(
-                    body=f"{self.tool} marks this milestone as not reached, but it is billed on "
+                self._note(
+                    record,
+                    f"{self.tool} marks this milestone as not reached, but it is billed on "
                     f"{record.ps_invoice_id.display_name}: it stays reached. Credit the invoice "
-                    "if it must be billed again later."
+                    "if it must be billed again later.",
                 )
             else:
                 record.write({"is_reached": False})

@@ -34,15 +34,17 @@ class ProvisioningMixin:
         project_plan = provisioning.plan(contract)
         remote = self._provision_project(order, project_plan)
         if missing:
-            order.message_post(
-                body=f"{self.tool} project {project_plan.code}: not assigned (no {self.tool} user "
+            self._note(
+                order,
+                f"{self.tool} project {project_plan.code}: not assigned (no {self.tool} user "
                 f"linked to them): {', '.join(missing)}. Link them in Connectors > PSA > People "
-                "and provision again."
+                "and provision again.",
             )
-        order.message_post(
-            body=f"Provisioned in {self.tool} ({self.backend.name}): project {project_plan.code} "
+        self._note(
+            order,
+            f"Provisioned in {self.tool} ({self.backend.name}): project {project_plan.code} "
             f"(id {remote.remote_id}), {len(project_plan.tasks)} task(s), "
-            f"{len(project_plan.people)} person(s)."
+            f"{len(project_plan.people)} person(s).",
         )
         return order
 

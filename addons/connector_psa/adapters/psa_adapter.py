@@ -15,6 +15,7 @@ import hashlib
 from datetime import timedelta
 
 from odoo import fields
+from odoo.tools import plaintext2html
 
 from odoo.addons.connector_base.adapters import BackendAdapter
 from odoo.addons.connector_base.engine.errors import AuthError, BusinessError
@@ -249,6 +250,11 @@ class PsaAdapter(
             source="pull",
         )
         return None
+
+    def _note(self, record, text):
+        """A note in the record's chatter, by the integration user: logged, not sent (a job's
+        user needs no e-mail address, and nobody is notified of what the sync did)."""
+        record._message_log(body=plaintext2html(text))
 
     def _bound(self, remote_type, remote_ids) -> dict:
         """{remote id: res_id} of this backend's bindings of a remote type (one query)."""

@@ -51,11 +51,18 @@ class ProvisioningTests:
         return self.contract.project_id
 
     def test_contract_provisioned_once_and_amended(self):
+        # An integration user is a technical account: often without an e-mail address.
+        self.integration_user.partner_id.email = False
         project = self.confirm()
         code = self.contract.psa_project_code
         self.assertEqual(code, self.contract.name, "the code is the contract reference")
         jobs = self.jobs("psa.provision")
-        self.assertEqual(jobs.mapped("state"), ["done"])
+        self.assertEqual(jobs.mapped("state"), ["done"], jobs.mapped("last_error"))
+        self.assertIn(
+            f"Provisioned in {self.world.fake.__class__.__name__[4:]}",
+            "".join(self.contract.message_ids.mapped("body")),
+            "the contract's chatter says what was provisioned",
+        )
         remote = self.remote_project(code)
         self.assertTrue(remote, f"the PSA has a project coded {code}")
         self.assert_budget(remote, 80)
