@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_adapter,
     test_connection,
     test_corrections,
     test_demo,
