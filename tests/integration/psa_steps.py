@@ -222,8 +222,192 @@ def psa_connector(env, backend_id):
     }
 
 
+# ----------------------------------------------------------------------------------------------
+# The whole loop (test_psa_whole_loop.py): CRM deal -> engagement -> Harvest project -> approved
+# time -> timesheet lines -> billing run -> invoice posted and paid -> Harvest and CRM told.
+# ----------------------------------------------------------------------------------------------
+
+
+def _drain(env):
+    """Run the queue as the runner crons do, until nothing is runnable (one commit per call)."""
+    Job = env["connector.job"]
+    calls = 0
+    while Job._cron_process_queue(time_budget=30):
+        env.cr.commit()
+        calls += 1
+    env.cr.commit()
+    return calls
+
+
+def _jobs(env, backend_ids):
+    """``operation:state:count`` per operation and state, then each unfinished job's error."""
+    env.cr.execute(
+        """SELECT operation, state, count(*) FROM connector_job WHERE backend_id = ANY(%s)
+           GROUP BY operation, state ORDER BY operation, state""",
+        (list(backend_ids),),
+    )
+    counts = [f"{op}:{state}:{count}" for op, state, count in env.cr.fetchall()]
+    env.cr.execute(
+        """SELECT operation, record_key, last_error FROM connector_job
+           WHERE backend_id = ANY(%s) AND state != 'done' ORDER BY id""",
+        (list(backend_ids),),
+    )
+    return counts + [f"! {op} {key}: {error}" for op, key, error in env.cr.fetchall()]
+
+
+def loop_setup(env, sf_url, sf_client_id, sf_secret, harvest_url, account_id, token, people_json):
+    """The CRM connector's set-up (crm_steps.crm_setup) and an active Harvest backend with
+    provisioning on, whose people pull has linked the employees of ``people`` (email -> name)."""
+    from crm_steps import crm_setup
+
+    from odoo import Command
+
+    from odoo.addons.connector_base.const import CTX_NO_AUDIT
+
+    company = env.company
+    if not company.chart_template:
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    crm = crm_setup(env, sf_url, sf_client_id, sf_secret)
+    user = env["res.users"].create(
+        {
+            "name": "PSA Integration (loop)",
+            "login": "psa_loop_integration",
+            "groups_id": [Command.set([env.ref(xmlid).id for xmlid in INTEGRATION_GROUPS])],
+        }
+    )
+    employees = {
+        email: env["hr.employee"].create({"name": name, "work_email": email, "hourly_cost": 60}).id
+        for email, name in json.loads(people_json).items()
+    }
+    backend = env["connector.backend"].create(
+        {
+            "name": "Harvest (loop)",
+            "backend_type": "harvest",
+            "api_base_url": harvest_url,
+            "auth_base_url": harvest_url,
+            "psa_account_id": str(account_id),
+            "psa_contact_email": "loop@example.com",
+            "psa_web_url": harvest_url,
+            "psa_start_date": datetime.date(2000, 1, 1),
+            "psa_provisioning": True,
+            "psa_mark_billed": True,
+            "rate_limit": 0,
+            "user_id": user.id,
+        }
+    )
+    backend._set_secret("api_token", token)
+    backend.with_context(**{CTX_NO_AUDIT: True}).action_activate()
+    people = backend.stream_ids.filtered(lambda s: s.code == "psa_people")
+    people._schedule_pull(datetime.datetime.now(), source="user")
+    env.cr.commit()
+    _drain(env)
+    linked = env["connector.binding"].search_count(
+        [("backend_id", "=", backend.id), ("remote_type", "=", "user")]
+    )
+    return dict(crm, psa_backend_id=backend.id, employees=employees, linked=linked)
+
+
+def loop_engagement(env, crm_backend_id, psa_backend_id):
+    """Pull the won deals; the queue turns each into an engagement (confirmed contract with a
+    project) whose confirmation provisions it in Harvest (same queue run)."""
+    crm_backend = env["connector.backend"].browse(int(crm_backend_id))
+    stream = crm_backend.stream_ids.filtered(lambda s: s.code == "crm_deals")
+    stream._schedule_pull(datetime.datetime.now().replace(microsecond=0), source="user")
+    env.cr.commit()
+    _drain(env)
+    orders = env["sale.order"].search([("crm_backend_id", "=", crm_backend.id)])
+    return {
+        "orders": [
+            {
+                "id": order.id,
+                "name": order.name,
+                "state": order.state,
+                "governed": order.ps_governed,
+                "project_id": order.project_id.id,
+                "psa_code": order.psa_project_code,
+                "lines": [
+                    {"id": line.id, "name": line.name, "model": line.ps_billing_model}
+                    for line in order.order_line
+                ],
+                "messages": order.message_ids.mapped("body"),
+            }
+            for order in orders
+        ],
+        "jobs": _jobs(env, [int(crm_backend_id), int(psa_backend_id)]),
+    }
+
+
+def loop_bill(env, crm_backend_id, psa_backend_id, order_id):
+    """Import the approved time, bill the contract with a billing run, post the invoice, pay
+    it, and run the queue (mark-back in Harvest, write-back to the CRM)."""
+    from odoo import Command
+
+    backend = env["connector.backend"].browse(int(psa_backend_id))
+    order = env["sale.order"].browse(int(order_id))
+    stream = backend.stream_ids.filtered(lambda s: s.code == "psa_time")
+    stream._schedule_pull(datetime.datetime.now(), source="user")
+    env.cr.commit()
+    _drain(env)
+    lines = env["account.analytic.line"].search([("psa_backend_id", "=", backend.id)])
+    imported = [
+        {
+            "remote_id": line.psa_remote_id,
+            "hours": line.unit_amount,
+            "date": str(line.date),
+            "so_line": line.so_line.id,
+            "project_id": line.project_id.id,
+            "approval": line.ps_approval_state,
+            "billing": line.ps_billing_state,
+        }
+        for line in lines
+    ]
+    today = datetime.date.today()
+    run = env["ps.billing.run"].create(
+        {
+            "name": "Whole loop",
+            "period_end": today,
+            "invoice_date": today,
+            "respect_cycle": False,
+            "order_ids": [Command.set(order.ids)],
+        }
+    )
+    run.action_run_now()
+    invoice = run.invoice_ids
+    invoice.action_post()
+    env.cr.commit()
+    env["account.payment.register"].with_context(
+        active_model="account.move", active_ids=invoice.ids
+    ).create({})._create_payments()
+    env.cr.commit()
+    _drain(env)
+    lines.invalidate_recordset()
+    return {
+        "imported": imported,
+        "invoices": [
+            {
+                "name": move.name,
+                "state": move.state,
+                "payment_state": move.payment_state,
+                "amount_untaxed": move.amount_untaxed,
+                "amount_total": move.amount_total,
+                "lines": [
+                    {"quantity": line.quantity, "price_unit": line.price_unit}
+                    for line in move.invoice_line_ids
+                ],
+            }
+            for move in invoice
+        ],
+        "billed": [line.ps_billing_state for line in lines],
+        "marked": [line.psa_marked_invoice_id.name for line in lines],
+        "jobs": _jobs(env, [int(crm_backend_id), int(psa_backend_id)]),
+    }
+
+
 STEPS = {
     "psa_setup": psa_setup,
     "psa_baseline": psa_baseline,
     "psa_connector": psa_connector,
+    "loop_setup": loop_setup,
+    "loop_engagement": loop_engagement,
+    "loop_bill": loop_bill,
 }
