@@ -7,7 +7,8 @@ invoice posted and paid -> the Harvest entries marked with the invoice, and the 
 what was invoiced and paid.
 
 Small on purpose (one deal, two entries): it proves the addons fit together; volume and faults
-are the benchmark's and the Odoo tests'. Three Odoo step processes and one fresh database.
+are the benchmark's and the Odoo tests'. Three Odoo step processes, on a copy of the session's
+installed suite database.
 """
 
 import datetime
@@ -29,7 +30,7 @@ ENTRIES = ((6.5, 6.5), (1.1, 1.25))  # (hours logged, what Harvest rounds them t
 
 @pytest.fixture(scope="module")
 def loop_db():
-    with fresh_database("suite_psa_loop", "connector_crm,connector_psa") as dbname:
+    with fresh_database("suite_psa_loop") as dbname:  # a copy of the session's suite database
         yield dbname
 
 
