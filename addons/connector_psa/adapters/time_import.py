@@ -162,8 +162,7 @@ class TimeImportMixin:
             # creating it) is not audited line by line: each creation is, with its values.
             created = Line.with_context(**{CTX_NO_AUDIT: True}).create(vals_list)
             self.env["connector.audit.log"]._log_create(created, vals_list)
-            for line, (entry, _values) in zip(created, to_create, strict=True):
-                self._bind_entry(line, TIME, entry, known=entry.remote_id in bound)
+            self._bind_entries(created, TIME, [entry for entry, _values in to_create], bound)
             outcome.lines |= created
         return outcome
 
@@ -172,6 +171,21 @@ class TimeImportMixin:
             resolution.subject, resolution.facts, mismatch=self.backend.psa_billable_mismatch
         )
         return report(resolution.subject, self.tool, problems) if problems else None
+
+    def _bind_entries(self, records, remote_type, entries, bound):
+        """Bind new records to their entries: at once (one statement for a batch), then one by
+        one those that could not be (a binding to re-point, or a conflict to report)."""
+        fresh = [(r, e) for r, e in zip(records, entries, strict=True) if e.remote_id not in bound]
+        left = self.env["connector.binding"]._bind_many(
+            self.backend,
+            records.browse([r.id for r, _e in fresh]),
+            remote_type,
+            [e.remote_id for _r, e in fresh],
+            [e.updated_at for _r, e in fresh],
+        )
+        for record, entry in zip(records, entries, strict=True):
+            if entry.remote_id in bound or entry.remote_id in left:
+                self._bind_entry(record, remote_type, entry, known=entry.remote_id in bound)
 
     def _bind_entry(self, record, remote_type, entry, known=False):
         """Bind, or re-point a binding whose record is gone (deleted by hand in Odoo, or a
