@@ -12,6 +12,7 @@ import sys
 import time
 
 import crm_steps
+import psa_steps
 
 
 def main():
@@ -413,6 +414,7 @@ STEPS = {
     "bill_natively": bill_natively,
     "kpi_dataset": kpi_dataset,
     **crm_steps.STEPS,
+    **psa_steps.STEPS,
 }
 
 if __name__ == "__main__":

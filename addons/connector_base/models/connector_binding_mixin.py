@@ -45,6 +45,8 @@ class ConnectorBindingMixin(models.AbstractModel):
 
     def action_view_connector_bindings(self):
         self.ensure_one()
+        # The External IDs are for those who may read bindings (Connector Users).
+        self.env["connector.binding"].check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": _("External IDs of %s", self.display_name),

@@ -28,6 +28,24 @@ class TestBindings(ConnectorCase):
             self.Binding.search([("remote_id", "=", "001A")]), binding, "searchable by remote id"
         )
 
+    def test_bind_many_at_once_and_what_it_leaves_to_bind_one_by_one(self):
+        records = self.Record.create([{"name": f"R{i}"} for i in range(3)])
+        other = self.Record.create({"name": "Other"})
+        self.Binding._bind(self.backend, other, "Account", "T-2")  # T-2 is someone else's
+        left = self.Binding._bind_many(
+            self.backend, records, "Account", ["T-0", "T-1", "T-2"], [None, None, None]
+        )
+        self.assertEqual(left, {"T-2"}, "a remote id bound to another record is left to _bind")
+        self.assertEqual(self.Binding._find(self.backend, "Account", "T-0"), records[0])
+        self.assertEqual(self.Binding._find(self.backend, "Account", "T-1"), records[1])
+        self.assertEqual(self.Binding._find(self.backend, "Account", "T-2"), other)
+        # A record already bound to another remote id: nothing is bound, all are left.
+        more = self.Record.create([{"name": "R3"}])
+        left = self.Binding._bind_many(self.backend, more | records[0], "Account", ["T-3", "T-9"])
+        self.assertEqual(left, {"T-3", "T-9"})
+        self.assertIsNone(self.Binding._find(self.backend, "Account", "T-3"))
+        self.assertEqual(self.Binding._bind_many(self.backend, self.Record, "Account", []), set())
+
     def test_unique_in_both_directions(self):
         first = self.Record.create({"name": "First"})
         second = self.Record.create({"name": "Second"})

@@ -10,6 +10,7 @@ Remote ids are strings whatever the tool sends. ``raw`` keeps the payload for au
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from odoo.addons.connector_base.engine.hashing import payload_hash
 
@@ -128,7 +129,7 @@ class PsaTimeEntry:
         """Hours to bill: rounded hours (what Harvest invoices) or the exact hours."""
         return self.rounded_hours if rounded else self.hours
 
-    @property
+    @cached_property  # frozen: computed once (a page of 2,000 entries compares it often)
     def fingerprint(self) -> str:
         """Hash of what the work is (hours, date, people, rates, approval, invoicing).
 
@@ -170,7 +171,7 @@ class PsaExpense:
     updated_at: datetime | None = None
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return _fingerprint(self, (*_NOT_BUSINESS, "receipt_url"))
 

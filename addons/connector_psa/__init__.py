@@ -1,0 +1,1 @@
+from . import adapters, controllers, models, report, wizards

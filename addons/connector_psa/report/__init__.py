@@ -1,0 +1,1 @@
+from . import connector_psa_rate_discrepancy

@@ -1,0 +1,1 @@
+from . import connector_psa_correction_resolve
