@@ -1,0 +1,62 @@
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+from .ps_ic_recharge import CTX_ENGINE
+
+# Changing these on a recharge line would put the invoice out of step with its items.
+PRICED_FIELDS = {"quantity", "price_unit", "discount"}
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    ps_ic_recharge_line_id = fields.Many2one(
+        "ps.ic.recharge.line",
+        string="Recharge line",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+    )
+
+    def _ps_ic_recharge_line(self):
+        self.ensure_one()
+        return self.sudo().ps_ic_recharge_line_id
+
+    def _prepare_account_move_line(self, dest_move, dest_company):
+        """The mirrored line of a recharge: the receiver's intercompany cost account and the
+        receiving project's analytic distribution (OCA copies neither)."""
+        vals = super()._prepare_account_move_line(dest_move, dest_company)
+        line = self._ps_ic_recharge_line()
+        if not line:
+            return vals
+        agreement = line.recharge_id.agreement_id.sudo()
+        vals["ps_ic_recharge_line_id"] = line.id
+        if dest_company == agreement.receiver_company_id:
+            vals["account_id"] = agreement.cost_account_id.id
+            analytic = line.project_id.sudo().account_id
+            if analytic:
+                vals["analytic_distribution"] = {str(analytic.id): 100.0}
+        if "product_uom_id" in vals and not self.product_uom_id:
+            vals["product_uom_id"] = False
+        return vals
+
+    def write(self, vals):
+        if PRICED_FIELDS & set(vals) and not self.env.context.get(CTX_ENGINE):
+            locked = self.filtered(
+                lambda line: (
+                    line.ps_ic_recharge_line_id
+                    and line.move_id.ps_ic_recharge_id.invoice_id == line.move_id
+                    and line.display_type == "product"
+                )
+            )
+            if locked:
+                raise UserError(
+                    _(
+                        "%(move)s recharges work at the transfer price of its agreement: its "
+                        "quantities and prices follow the recharged items. Correct the work (or "
+                        "the agreement) and run the recharge again, or delete the draft to "
+                        "release its items.",
+                        move=locked[:1].move_id.display_name,
+                    )
+                )
+        return super().write(vals)

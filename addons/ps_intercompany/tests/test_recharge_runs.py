@@ -1,0 +1,176 @@
+import psycopg2
+
+from odoo import Command
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..engine import grouping
+from ..models.ps_ic_recharge_engine import Meta, Row
+from ..engine.corrections import Entry
+from .common import APRIL, MARCH, D, IntercompanyCase
+
+
+@tagged("post_install", "-at_install")
+class TestRechargeRuns(IntercompanyCase):
+    """Each item recharged once, re-runs recharge nothing, corrections become adjustment lines
+    of a later run, posted documents are never modified, skipped work says why."""
+
+    def test_each_item_once_and_rerun_recharges_nothing(self):
+        lines = self.log(self.eva, self.us_project, 7.5, D(2026, 3, 10)) | self.log(
+            self.eva, self.us_project_2, 2.0, D(2026, 3, 11)
+        )
+        first = self.run_recharge()
+        recharge = self.recharge_of(first, self.eu_us)
+        self.assertEqual(len(recharge.line_ids), 2, "one line per project and employee")
+        self.assertTrue(all(lines.mapped("ps_ic_recharged")))
+        self.assertEqual(
+            recharge.sudo().entry_ids.timesheet_id, lines, "each timesheet line is linked to its recharge line"
+        )
+        second = self.run_recharge()
+        self.assertFalse(second.recharge_ids, "running the period again recharges nothing")
+        self.assertEqual(second.state, "done")
+        self.assertEqual(
+            self.env["ps.ic.recharge.entry"].search_count([("timesheet_id", "in", lines.ids)]), 2
+        )
+
+    def test_the_database_refuses_a_second_charge(self):
+        line = self.log(self.eva, self.us_project, 1.0, D(2026, 3, 10))
+        run = self.run_recharge()
+        engine = self.env["ps.ic.recharge.engine"]
+        row = Row(
+            grouping.CHARGE,
+            line._name,
+            line.id,
+            "time",
+            Entry("hourly", 1, 95.04),
+            1.0,
+            Meta("again", line.date, self.eva.id, self.senior.id, self.us_project.id),
+        )
+        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.IntegrityError), self.env.cr.savepoint():
+            engine._insert_entries(self.eu_us, run, self.env["ps.ic.recharge"], [row], {})
+
+    def test_corrections_become_adjustments_and_posted_invoices_stay(self):
+        edited = self.log(self.eva, self.us_project, 8.0, D(2026, 3, 10))
+        deleted = self.log(self.eva, self.us_project, 2.0, D(2026, 3, 11))
+        rerated = self.log(self.ana, self.us_project, 10.0, D(2026, 3, 12))
+        moved = self.log(self.eva, self.us_project, 1.0, D(2026, 3, 13))
+        first = self.run_recharge()
+        invoice = self.recharge_of(first, self.eu_us).invoice_id
+        invoice.action_post()
+        posted_total, posted_written = invoice.amount_total, invoice.write_date
+        edited.unit_amount = 6.0  # -2 h at 95.04
+        deleted.unlink()  # -2 h at 95.04
+        moved.project_id = self.us_project_2  # -1 h on the first project, +1 h on the second
+        # A retroactive cost correction (60.00 from March 1) re-rates Ana's time: 60 x 1.075 x 1.08
+        self.env["ps.cost.rate"].create(
+            {"employee_id": self.ana.id, "company_id": self.eu.id, "date_from": D(2026, 3, 1), "cost": 60.0}
+        )
+        rerated._ps_assign_rates()
+        late = self.log(self.eva, self.us_project, 3.0, D(2026, 3, 30))  # new March work, late
+        second = self.run_recharge(period=APRIL)
+        recharge = self.recharge_of(second, self.eu_us)
+        lines = {
+            (line.kind, line.project_id.name, line.employee_id.name, line.price_unit): line.quantity
+            for line in recharge.line_ids
+        }
+        self.assertEqual(
+            lines,
+            {
+                ("adjustment", "US client project", "Eva EU Senior", 95.04): -5.0,
+                ("adjustment", "US second project", "Eva EU Senior", 95.04): 1.0,
+                ("adjustment", "US client project", "Ana EU Analyst", 71.25): -10.0,
+                ("adjustment", "US client project", "Ana EU Analyst", 69.66): 10.0,
+                ("charge", "US client project", "Eva EU Senior", 95.04): 3.0,
+            },
+        )
+        self.assertTrue(all(line.name.startswith("Adjustment") for line in recharge.line_ids if line.kind == "adjustment"))
+        # -5 h x 95.04 + 1 h x 95.04 - 712.50 + 696.60 + 3 h x 95.04 = -110.94
+        self.assertEqual(recharge.invoice_id.move_type, "out_refund", "a negative correction is a credit note")
+        self.assertAlmostEqual(recharge.invoice_id.amount_untaxed, 110.94, places=2)
+        self.assertEqual(invoice.amount_total, posted_total, "the posted invoice was not modified")
+        self.assertEqual(invoice.write_date, posted_written)
+        self.assertEqual(invoice.state, "posted")
+        self.assertFalse(self.run_recharge(period=APRIL).recharge_ids, "corrections are made once")
+        self.assertTrue(late.ps_ic_recharged)
+
+    def test_edited_time_waits_for_approval_and_drafts_release_their_work(self):
+        line = self.log(self.eva, self.us_project, 4.0, D(2026, 3, 10))
+        first = self.run_recharge()
+        line.write({"unit_amount": 5.0, "ps_approval_state": "submitted"})
+        second = self.run_recharge(period=APRIL)
+        self.assertFalse(second.recharge_ids)
+        self.assertEqual(self.skipped(second, "changed_unapproved").item_count, 1)
+        line.action_ps_approve()
+        third = self.run_recharge(period=APRIL)
+        self.assertEqual(self.recharge_of(third, self.eu_us).line_ids.quantity, 1.0, "+1 h once approved")
+        # Deleting a draft invoice frees its items: the next run recharges them again.
+        draft = self.recharge_of(third, self.eu_us).invoice_id
+        draft.unlink()
+        self.assertEqual(self.recharge_of(self.run_recharge(period=APRIL), self.eu_us).line_ids.quantity, 1.0)
+        cancelled = self.recharge_of(first, self.eu_us).invoice_id
+        cancelled.button_cancel()
+        fourth = self.run_recharge(period=APRIL)
+        self.assertEqual(self.recharge_of(fourth, self.eu_us).line_ids.quantity, 4.0, "the cancelled draft's 4 h")
+
+    def test_skipped_work_is_reported_with_its_reason(self):
+        self.log(self.nik, self.us_project, 3.0, D(2026, 3, 10))  # no cost rate
+        self.log(self.eva, self.us_project, 2.0, D(2026, 3, 10), approved=False)
+        self.log(self.uma, self.eu_project, 1.5, D(2026, 3, 10))  # no UK -> EU agreement
+        self.log(self.eva, self.us_project, 1.0, D(2026, 4, 2))  # after the period
+        run = self.run_recharge()
+        self.assertFalse(run.recharge_ids)
+        self.assertEqual(self.skipped(run, "no_cost_rate").employee_id, self.nik)
+        self.assertEqual(self.skipped(run, "not_approved").hours, 2.0)
+        uncovered = self.skipped(run, "no_agreement")
+        self.assertEqual((uncovered.provider_company_id, uncovered.receiver_company_id), (self.uk, self.eu))
+        self.assertIn("agreement", uncovered.detail)
+        self.assertEqual(run.progress, 100.0)
+        self.assertEqual(run.step_count, 4, "one step for uncovered work, one per agreement")
+
+    def test_expenses_pass_through_at_cost(self):
+        category = self.env["product.product"].create(
+            {"name": "Travel (test)", "can_be_expensed": True, "standard_price": 0.0, "supplier_taxes_id": [Command.clear()]}
+        )
+        expense = (
+            self.env["hr.expense"]
+            .with_company(self.eu)
+            .create(
+                {
+                    "name": "Hotel for the US client",
+                    "employee_id": self.eva.id,
+                    "company_id": self.eu.id,
+                    "product_id": category.id,
+                    "total_amount_currency": 245.50,
+                    "tax_ids": [Command.clear()],
+                    "date": D(2026, 3, 12),
+                    "ps_ic_project_id": self.us_project.id,
+                }
+            )
+        )
+        sheet = self.env["hr.expense.sheet"].with_company(self.eu).create(
+            {"name": "March", "employee_id": self.eva.id, "company_id": self.eu.id, "expense_line_ids": [Command.set(expense.ids)]}
+        )
+        sheet.action_submit_sheet()
+        sheet.action_approve_expense_sheets()
+        self.assertEqual(expense.state, "approved")
+        line = self.recharge_of(self.run_recharge(), self.eu_us).line_ids
+        # 245.50 EUR at cost (no 10 % mark-up) x 1.08 = 265.14 USD
+        self.assertEqual((line.item_kind, line.amount, line.quantity), ("expense", 265.14, 1.0))
+        self.assertEqual(line.move_line_ids.filtered(lambda l: l.company_id == self.eu).product_id, self.expense_product)
+        self.assertTrue(expense.ps_ic_recharged)
+
+    def test_queued_runs_progress_in_batches(self):
+        self.log(self.eva, self.us_project, 1.0, D(2026, 3, 10))
+        self.log(self.uma, self.us_project, 1.0, D(2026, 3, 10))
+        run = self.env["ps.ic.recharge.run"].create(
+            {"name": "Queued", "date_from": MARCH[0], "date_to": MARCH[1], "invoice_date": MARCH[1]}
+        )
+        run.action_start()
+        self.assertEqual(run.state, "queued")
+        agreements = run.pending_steps[1:]
+        self.assertIn(self.eu_us.id, agreements)
+        done, remaining = run._process(time_budget=None, chunk_size=1)
+        self.assertEqual((done, remaining), (run.step_count, 0))
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.progress, 100.0)
+        self.assertEqual(len(run.recharge_ids.filtered(lambda r: r.agreement_id in (self.eu_us | self.uk_us))), 2)
