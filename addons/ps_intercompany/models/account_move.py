@@ -46,15 +46,36 @@ class AccountMove(models.Model):
             or move.auto_invoice_id.reversed_entry_id.ps_ic_recharge_id
         )
 
+    def _ps_ic_agreement(self):
+        """The agreement between the two companies of this document: its recharge's, else the
+        one in force for the pair on the document's date (manual intercompany invoices follow
+        the same journals, fiscal positions and accounts)."""
+        self.ensure_one()
+        recharge = self._ps_ic_recharge()
+        if recharge:
+            return recharge.agreement_id.sudo()
+        Agreement = self.env["ps.ic.agreement"].sudo()
+        other = self.sudo()._find_company_from_invoice_partner()
+        if not other or not self.is_invoice():
+            return Agreement
+        if self.is_sale_document():
+            provider, receiver = self.company_id, other
+        else:
+            provider, receiver = other, self.company_id
+        return Agreement._for_pair(provider, receiver, self.invoice_date or self.date)
+
     # ------------------------------------------------------------------------------------------
     # Mirroring (OCA hooks)
     # ------------------------------------------------------------------------------------------
 
     def _check_dest_journal(self, dest_company):
-        recharge = self._ps_ic_recharge()
-        if recharge and self._get_destination_journal_type() == "purchase":
-            journal = recharge.agreement_id._purchase_journal()
-            if journal:
+        agreement = self._ps_ic_agreement()
+        if agreement:
+            if self._get_destination_journal_type() == "purchase":
+                journal = agreement._purchase_journal()
+            else:
+                journal = agreement._sale_journal()
+            if journal and journal.company_id == dest_company:
                 return journal
         return super()._check_dest_journal(dest_company)
 
@@ -62,8 +83,9 @@ class AccountMove(models.Model):
         vals = super()._prepare_invoice_data(dest_company)
         recharge = self._ps_ic_recharge()
         if recharge:
-            agreement = recharge.agreement_id.sudo()
             vals["ps_ic_recharge_id"] = recharge.id
+        agreement = self._ps_ic_agreement()
+        if agreement:
             if dest_company == agreement.receiver_company_id:
                 position = agreement._receiver_fiscal_position()
             else:
@@ -86,25 +108,20 @@ class AccountMove(models.Model):
         return vals
 
     def _inter_company_create_invoice(self, dest_company):
-        recharge = self._ps_ic_recharge()
+        agreement = self._ps_ic_agreement()
         # Without the caller's default_* keys (e.g. default_journal_id of a sales journal, OCA
         # #1048: "Cannot create a purchase document in a non-purchase journal").
         move = self.with_context(clean_context(self.env.context))
-        if recharge:
-            move = move.with_context(
-                **{CTX_HOLD_MIRROR: not recharge.agreement_id.mirror_auto_post}
-            )
+        if agreement:
+            move = move.with_context(**{CTX_HOLD_MIRROR: not agreement.mirror_auto_post})
         result = super(AccountMove, move)._inter_company_create_invoice(dest_company)
         dest = result["dest_invoice"].with_context(**{CTX_HOLD_MIRROR: False})
         same_total = not float_compare(
             self.amount_total, dest.amount_total, precision_rounding=dest.currency_id.rounding
         )
-        if (
-            recharge
-            and recharge.agreement_id.mirror_auto_post
-            and dest.state == "draft"
-            and same_total
-        ):
+        # The agreement decides whether mirrors post (OCA: the company's auto-validation), as
+        # long as the totals agree (OCA's own condition).
+        if agreement and agreement.mirror_auto_post and dest.state == "draft" and same_total:
             dest.action_post()
         if dest.state == "posted" and dest.reversed_entry_id:
             dest._ps_ic_reconcile_like(self)

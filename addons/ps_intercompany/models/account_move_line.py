@@ -23,18 +23,23 @@ class AccountMoveLine(models.Model):
         return self.sudo().ps_ic_recharge_line_id
 
     def _prepare_account_move_line(self, dest_move, dest_company):
-        """The mirrored line of a recharge: the receiver's intercompany cost account and the
-        receiving project's analytic distribution (OCA copies neither)."""
+        """A mirrored line on the agreement's intercompany account (cost in the receiver,
+        revenue in the provider) and, for a recharge, with the receiving project's analytic
+        distribution (OCA copies neither: the product's default account, no analytics)."""
         vals = super()._prepare_account_move_line(dest_move, dest_company)
-        line = self._ps_ic_recharge_line()
-        if not line:
+        if self.display_type != "product":
             return vals
-        agreement = line.recharge_id.agreement_id.sudo()
-        vals["ps_ic_recharge_line_id"] = line.id
-        if dest_company == agreement.receiver_company_id:
-            vals["account_id"] = agreement.cost_account_id.id
+        agreement = self.move_id._ps_ic_agreement()
+        if agreement:
+            if dest_company == agreement.receiver_company_id:
+                vals["account_id"] = agreement.cost_account_id.id
+            elif dest_company == agreement.provider_company_id:
+                vals["account_id"] = agreement.revenue_account_id.id
+        line = self._ps_ic_recharge_line()
+        if line:
+            vals["ps_ic_recharge_line_id"] = line.id
             analytic = line.project_id.sudo().account_id
-            if analytic:
+            if analytic and dest_company == line.receiver_company_id:
                 vals["analytic_distribution"] = {str(analytic.id): 100.0}
         if "product_uom_id" in vals and not self.product_uom_id:
             vals["product_uom_id"] = False
@@ -42,11 +47,24 @@ class AccountMoveLine(models.Model):
 
     def write(self, vals):
         if PRICED_FIELDS & set(vals) and not self.env.context.get(CTX_ENGINE):
-            locked = self.filtered(
+            products = self.filtered(lambda line: line.display_type == "product")
+            mirrors = products.filtered(lambda line: line.move_id.auto_generated)
+            if mirrors:
+                move = mirrors[:1].move_id
+                raise UserError(
+                    _(
+                        "%(move)s mirrors %(origin)s of %(company)s: its quantities and prices "
+                        "follow that document (one source of truth for both companies). Ask "
+                        "%(company)s for a credit note or a corrected invoice.",
+                        move=move.display_name,
+                        origin=move.sudo().auto_invoice_id.name,
+                        company=move.sudo().auto_invoice_id.company_id.name,
+                    )
+                )
+            locked = products.filtered(
                 lambda line: (
                     line.ps_ic_recharge_line_id
                     and line.move_id.ps_ic_recharge_id.invoice_id == line.move_id
-                    and line.display_type == "product"
                 )
             )
             if locked:

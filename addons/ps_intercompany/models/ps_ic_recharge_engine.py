@@ -155,7 +155,20 @@ class PsIcRechargeEngine(models.AbstractModel):
             (agreement.id, agreement.id),
         )
         by_item = defaultdict(list)
-        for model, ref, basis, qty, price, cost, hours, project, employee, job, name, day in cr.fetchall():
+        for (
+            model,
+            ref,
+            basis,
+            qty,
+            price,
+            cost,
+            hours,
+            project,
+            employee,
+            job,
+            name,
+            day,
+        ) in cr.fetchall():
             by_item[(model, ref)].append(
                 (
                     Entry(basis, qty, price, cost or 0.0, (project, employee)),

@@ -28,7 +28,9 @@ class IntercompanyCase(TransactionCase):
         cls.uk = cls._company("IC Test UK", cls.gbp, "base.uk")
         cls.companies = cls.eu | cls.us | cls.uk
         cls.env.user.company_ids |= cls.companies
-        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.us.id, cls.eu.id, cls.uk.id]))
+        cls.env = cls.env(
+            context=dict(cls.env.context, allowed_company_ids=[cls.us.id, cls.eu.id, cls.uk.id])
+        )
         # Each company's own rate table (units of the currency per unit of the company's own);
         # its own currency at 1 (shared demo rates must not leak in).
         for company in (cls.eu, cls.us, cls.uk):
@@ -42,9 +44,13 @@ class IntercompanyCase(TransactionCase):
         cls.accounts = {company: cls._ic_accounts(company) for company in cls.companies}
         cls.hour = cls.env.ref("uom.product_uom_hour")
         cls.unit = cls.env.ref("uom.product_uom_unit")
-        sale_taxes = cls.eu.account_sale_tax_id | cls.us.account_sale_tax_id | cls.uk.account_sale_tax_id
+        sale_taxes = (
+            cls.eu.account_sale_tax_id | cls.us.account_sale_tax_id | cls.uk.account_sale_tax_id
+        )
         purchase_taxes = (
-            cls.eu.account_purchase_tax_id | cls.us.account_purchase_tax_id | cls.uk.account_purchase_tax_id
+            cls.eu.account_purchase_tax_id
+            | cls.us.account_purchase_tax_id
+            | cls.uk.account_purchase_tax_id
         )
         cls.service = cls.env["product.product"].create(
             {
@@ -70,7 +76,9 @@ class IntercompanyCase(TransactionCase):
         )
         # Cross-border B2B: no sales tax in the provider, no purchase tax in the receiver.
         cls.fp_sale = {c: cls._position(c, c.account_sale_tax_id, "IC sale") for c in cls.companies}
-        cls.fp_purchase = {c: cls._position(c, c.account_purchase_tax_id, "IC purchase") for c in cls.companies}
+        cls.fp_purchase = {
+            c: cls._position(c, c.account_purchase_tax_id, "IC purchase") for c in cls.companies
+        }
         cls.senior = cls.env["hr.job"].create({"name": "IC Senior"})
         cls.analyst = cls.env["hr.job"].create({"name": "IC Analyst"})
         cls.eva = cls._employee("Eva EU Senior", cls.eu, cls.senior, [(D(2026, 1, 1), 80.0)])
@@ -97,7 +105,9 @@ class IntercompanyCase(TransactionCase):
                 "currency_id": cls.gbp.id,
                 "line_ids": [
                     Command.create({"job_id": cls.senior.id, "rate": 120.0}),
-                    Command.create({"employee_id": cls.uma.id, "rate": 135.0, "date_from": D(2026, 3, 20)}),
+                    Command.create(
+                        {"employee_id": cls.uma.id, "rate": 135.0, "date_from": D(2026, 3, 20)}
+                    ),
                 ],
             }
         )
@@ -110,10 +120,19 @@ class IntercompanyCase(TransactionCase):
             markup_ids=[Command.create({"job_id": cls.analyst.id, "markup_percent": 7.5})],
         )
         cls.uk_us = cls._agreement(
-            cls.uk, cls.us, "UK-US", pricing_method="rate_card", rate_card_id=cls.uk_card.id, currency_id=cls.gbp.id
+            cls.uk,
+            cls.us,
+            "UK-US",
+            pricing_method="rate_card",
+            rate_card_id=cls.uk_card.id,
+            currency_id=cls.gbp.id,
         )
-        cls.us_eu = cls._agreement(cls.us, cls.eu, "US-EU", markup_percent=0.0, currency_id=cls.usd.id)
-        cls.env["ir.config_parameter"].sudo().set_param("ps_intercompany.group_company_id", cls.us.id)
+        cls.us_eu = cls._agreement(
+            cls.us, cls.eu, "US-EU", markup_percent=0.0, currency_id=cls.usd.id
+        )
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "ps_intercompany.group_company_id", cls.us.id
+        )
         cls.controller = new_test_user(
             cls.env,
             login="ic_controller",
@@ -136,7 +155,12 @@ class IntercompanyCase(TransactionCase):
     @classmethod
     def _rate(cls, company, currency, rate):
         cls.env["res.currency.rate"].create(
-            {"name": D(2026, 1, 1), "currency_id": currency.id, "company_id": company.id, "rate": rate}
+            {
+                "name": D(2026, 1, 1),
+                "currency_id": currency.id,
+                "company_id": company.id,
+                "rate": rate,
+            }
         )
 
     @classmethod
@@ -179,7 +203,12 @@ class IntercompanyCase(TransactionCase):
         )
         for day, cost in costs:
             cls.env["ps.cost.rate"].create(
-                {"employee_id": employee.id, "company_id": company.id, "date_from": day, "cost": cost}
+                {
+                    "employee_id": employee.id,
+                    "company_id": company.id,
+                    "date_from": day,
+                    "cost": cost,
+                }
             )
         return employee
 
@@ -236,7 +265,9 @@ class IntercompanyCase(TransactionCase):
         return run.recharge_ids.filtered(lambda r: r.agreement_id == agreement)
 
     def skipped(self, run, reason):
-        return run.line_ids.filtered(lambda line: line.line_type == "skip" and line.reason == reason)
+        return run.line_ids.filtered(
+            lambda line: line.line_type == "skip" and line.reason == reason
+        )
 
     def mirror(self, invoice):
         return self.env["account.move"].search([("auto_invoice_id", "=", invoice.id)])

@@ -11,7 +11,8 @@ class TestPricing(IntercompanyCase):
 
     def lines_of(self, recharge):
         return {
-            (line.employee_id.name, line.price_unit): (line.hours, line.amount) for line in recharge.line_ids
+            (line.employee_id.name, line.price_unit): (line.hours, line.amount)
+            for line in recharge.line_ids
         }
 
     def test_cost_plus_with_role_markup_effective_costs_and_conversion(self):
@@ -36,13 +37,17 @@ class TestPricing(IntercompanyCase):
         self.assertEqual(invoice.company_id, self.eu)
         self.assertEqual(invoice.partner_id, self.us.partner_id)
         self.assertAlmostEqual(invoice.amount_untaxed, 1900.63, places=2)
-        self.assertAlmostEqual(invoice.amount_tax, 0.0, msg="the provider's B2B fiscal position removes VAT")
+        self.assertAlmostEqual(
+            invoice.amount_tax, 0.0, msg="the provider's B2B fiscal position removes VAT"
+        )
         self.assertEqual(invoice.fiscal_position_id, self.fp_sale[self.eu])
         self.assertEqual(
             set(invoice.invoice_line_ids.account_id.ids), {self.accounts[self.eu]["revenue"].id}
         )
         self.assertEqual(
-            invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").account_id,
+            invoice.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable"
+            ).account_id,
             self.accounts[self.eu]["receivable"],
             "the receivable from the receiver is the agreement's intercompany receivable",
         )
@@ -50,7 +55,9 @@ class TestPricing(IntercompanyCase):
         self.assertAlmostEqual(invoice.amount_untaxed_signed, 1759.85, places=2)
         entries = recharge.sudo().entry_ids
         self.assertEqual(len(entries), 3, "one ledger entry per timesheet line")
-        self.assertAlmostEqual(sum(entries.mapped("cost_amount")), 7.5 * 80 + 12.5 * 61.37 + 4 * 64, places=2)
+        self.assertAlmostEqual(
+            sum(entries.mapped("cost_amount")), 7.5 * 80 + 12.5 * 61.37 + 4 * 64, places=2
+        )
 
     def test_zero_markup_is_at_cost_and_no_markup_is_imposed(self):
         self.log(self.sam, self.eu_project, 5.0, D(2026, 3, 12))
@@ -105,7 +112,12 @@ class TestPricing(IntercompanyCase):
                     "company_id": self.us.id,
                     "order_line": [
                         Command.create(
-                            {"product_id": product.id, "product_uom_qty": 100, "price_unit": 200.0, "ps_billing_model": "tm"}
+                            {
+                                "product_id": product.id,
+                                "product_uom_qty": 100,
+                                "price_unit": 200.0,
+                                "ps_billing_model": "tm",
+                            }
                         )
                     ],
                 }
@@ -115,7 +127,9 @@ class TestPricing(IntercompanyCase):
         project = order.order_line.project_id
         self.eu_us.write({"pricing_method": "billed_share", "billed_share_percent": 62.5})
         billed = self.log(self.eva, project, 10.0, D(2026, 3, 9), so_line=order.order_line.id)
-        self.log(self.eva, project, 3.0, D(2026, 3, 10), so_line=order.order_line.id, approved=False)
+        self.log(
+            self.eva, project, 3.0, D(2026, 3, 10), so_line=order.order_line.id, approved=False
+        )
         first = self.run_recharge()
         self.assertFalse(first.recharge_ids, "nothing billed to the client yet: nothing to share")
         self.assertEqual(self.skipped(first, "not_billed").item_count, 1)

@@ -24,7 +24,9 @@ class TestRechargeRuns(IntercompanyCase):
         self.assertEqual(len(recharge.line_ids), 2, "one line per project and employee")
         self.assertTrue(all(lines.mapped("ps_ic_recharged")))
         self.assertEqual(
-            recharge.sudo().entry_ids.timesheet_id, lines, "each timesheet line is linked to its recharge line"
+            recharge.sudo().entry_ids.timesheet_id,
+            lines,
+            "each timesheet line is linked to its recharge line",
         )
         second = self.run_recharge()
         self.assertFalse(second.recharge_ids, "running the period again recharges nothing")
@@ -46,7 +48,11 @@ class TestRechargeRuns(IntercompanyCase):
             1.0,
             Meta("again", line.date, self.eva.id, self.senior.id, self.us_project.id),
         )
-        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.IntegrityError), self.env.cr.savepoint():
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.IntegrityError),
+            self.env.cr.savepoint(),
+        ):
             engine._insert_entries(self.eu_us, run, self.env["ps.ic.recharge"], [row], {})
 
     def test_corrections_become_adjustments_and_posted_invoices_stay(self):
@@ -63,7 +69,12 @@ class TestRechargeRuns(IntercompanyCase):
         moved.project_id = self.us_project_2  # -1 h on the first project, +1 h on the second
         # A retroactive cost correction (60.00 from March 1) re-rates Ana's time: 60 x 1.075 x 1.08
         self.env["ps.cost.rate"].create(
-            {"employee_id": self.ana.id, "company_id": self.eu.id, "date_from": D(2026, 3, 1), "cost": 60.0}
+            {
+                "employee_id": self.ana.id,
+                "company_id": self.eu.id,
+                "date_from": D(2026, 3, 1),
+                "cost": 60.0,
+            }
         )
         rerated._ps_assign_rates()
         late = self.log(self.eva, self.us_project, 3.0, D(2026, 3, 30))  # new March work, late
@@ -83,9 +94,17 @@ class TestRechargeRuns(IntercompanyCase):
                 ("charge", "US client project", "Eva EU Senior", 95.04): 3.0,
             },
         )
-        self.assertTrue(all(line.name.startswith("Adjustment") for line in recharge.line_ids if line.kind == "adjustment"))
+        self.assertTrue(
+            all(
+                line.name.startswith("Adjustment")
+                for line in recharge.line_ids
+                if line.kind == "adjustment"
+            )
+        )
         # -5 h x 95.04 + 1 h x 95.04 - 712.50 + 696.60 + 3 h x 95.04 = -110.94
-        self.assertEqual(recharge.invoice_id.move_type, "out_refund", "a negative correction is a credit note")
+        self.assertEqual(
+            recharge.invoice_id.move_type, "out_refund", "a negative correction is a credit note"
+        )
         self.assertAlmostEqual(recharge.invoice_id.amount_untaxed, 110.94, places=2)
         self.assertEqual(invoice.amount_total, posted_total, "the posted invoice was not modified")
         self.assertEqual(invoice.write_date, posted_written)
@@ -102,15 +121,21 @@ class TestRechargeRuns(IntercompanyCase):
         self.assertEqual(self.skipped(second, "changed_unapproved").item_count, 1)
         line.action_ps_approve()
         third = self.run_recharge(period=APRIL)
-        self.assertEqual(self.recharge_of(third, self.eu_us).line_ids.quantity, 1.0, "+1 h once approved")
+        self.assertEqual(
+            self.recharge_of(third, self.eu_us).line_ids.quantity, 1.0, "+1 h once approved"
+        )
         # Deleting a draft invoice frees its items: the next run recharges them again.
         draft = self.recharge_of(third, self.eu_us).invoice_id
         draft.unlink()
-        self.assertEqual(self.recharge_of(self.run_recharge(period=APRIL), self.eu_us).line_ids.quantity, 1.0)
+        self.assertEqual(
+            self.recharge_of(self.run_recharge(period=APRIL), self.eu_us).line_ids.quantity, 1.0
+        )
         cancelled = self.recharge_of(first, self.eu_us).invoice_id
         cancelled.button_cancel()
         fourth = self.run_recharge(period=APRIL)
-        self.assertEqual(self.recharge_of(fourth, self.eu_us).line_ids.quantity, 4.0, "the cancelled draft's 4 h")
+        self.assertEqual(
+            self.recharge_of(fourth, self.eu_us).line_ids.quantity, 4.0, "the cancelled draft's 4 h"
+        )
 
     def test_skipped_work_is_reported_with_its_reason(self):
         self.log(self.nik, self.us_project, 3.0, D(2026, 3, 10))  # no cost rate
@@ -122,14 +147,21 @@ class TestRechargeRuns(IntercompanyCase):
         self.assertEqual(self.skipped(run, "no_cost_rate").employee_id, self.nik)
         self.assertEqual(self.skipped(run, "not_approved").hours, 2.0)
         uncovered = self.skipped(run, "no_agreement")
-        self.assertEqual((uncovered.provider_company_id, uncovered.receiver_company_id), (self.uk, self.eu))
+        self.assertEqual(
+            (uncovered.provider_company_id, uncovered.receiver_company_id), (self.uk, self.eu)
+        )
         self.assertIn("agreement", uncovered.detail)
         self.assertEqual(run.progress, 100.0)
         self.assertEqual(run.step_count, 4, "one step for uncovered work, one per agreement")
 
     def test_expenses_pass_through_at_cost(self):
         category = self.env["product.product"].create(
-            {"name": "Travel (test)", "can_be_expensed": True, "standard_price": 0.0, "supplier_taxes_id": [Command.clear()]}
+            {
+                "name": "Travel (test)",
+                "can_be_expensed": True,
+                "standard_price": 0.0,
+                "supplier_taxes_id": [Command.clear()],
+            }
         )
         expense = (
             self.env["hr.expense"]
@@ -147,8 +179,17 @@ class TestRechargeRuns(IntercompanyCase):
                 }
             )
         )
-        sheet = self.env["hr.expense.sheet"].with_company(self.eu).create(
-            {"name": "March", "employee_id": self.eva.id, "company_id": self.eu.id, "expense_line_ids": [Command.set(expense.ids)]}
+        sheet = (
+            self.env["hr.expense.sheet"]
+            .with_company(self.eu)
+            .create(
+                {
+                    "name": "March",
+                    "employee_id": self.eva.id,
+                    "company_id": self.eu.id,
+                    "expense_line_ids": [Command.set(expense.ids)],
+                }
+            )
         )
         sheet.action_submit_sheet()
         sheet.action_approve_expense_sheets()
@@ -156,7 +197,10 @@ class TestRechargeRuns(IntercompanyCase):
         line = self.recharge_of(self.run_recharge(), self.eu_us).line_ids
         # 245.50 EUR at cost (no 10 % mark-up) x 1.08 = 265.14 USD
         self.assertEqual((line.item_kind, line.amount, line.quantity), ("expense", 265.14, 1.0))
-        self.assertEqual(line.move_line_ids.filtered(lambda l: l.company_id == self.eu).product_id, self.expense_product)
+        self.assertEqual(
+            line.move_line_ids.filtered(lambda l: l.company_id == self.eu).product_id,
+            self.expense_product,
+        )
         self.assertTrue(expense.ps_ic_recharged)
 
     def test_queued_runs_progress_in_batches(self):
@@ -173,4 +217,6 @@ class TestRechargeRuns(IntercompanyCase):
         self.assertEqual((done, remaining), (run.step_count, 0))
         self.assertEqual(run.state, "done")
         self.assertEqual(run.progress, 100.0)
-        self.assertEqual(len(run.recharge_ids.filtered(lambda r: r.agreement_id in (self.eu_us | self.uk_us))), 2)
+        self.assertEqual(
+            len(run.recharge_ids.filtered(lambda r: r.agreement_id in (self.eu_us | self.uk_us))), 2
+        )
