@@ -3,7 +3,7 @@ from . import (
     test_kpis_elimination,
     test_mirrors,
     test_pricing,
-    test_reconciliation_netting,
     test_recharge_runs,
+    test_reconciliation_netting,
     test_tour,
 )

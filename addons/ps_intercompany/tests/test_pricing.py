@@ -2,7 +2,7 @@ from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .common import MARCH, D, IntercompanyCase
+from .common import D, IntercompanyCase
 
 
 @tagged("post_install", "-at_install")

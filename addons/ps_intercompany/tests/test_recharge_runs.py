@@ -5,8 +5,8 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..engine import grouping
-from ..models.ps_ic_recharge_engine import Meta, Row
 from ..engine.corrections import Entry
+from ..models.ps_ic_recharge_engine import Meta, Row
 from .common import APRIL, MARCH, D, IntercompanyCase
 
 
@@ -198,7 +198,7 @@ class TestRechargeRuns(IntercompanyCase):
         # 245.50 EUR at cost (no 10 % mark-up) x 1.08 = 265.14 USD
         self.assertEqual((line.item_kind, line.amount, line.quantity), ("expense", 265.14, 1.0))
         self.assertEqual(
-            line.move_line_ids.filtered(lambda l: l.company_id == self.eu).product_id,
+            line.move_line_ids.filtered(lambda aml: aml.company_id == self.eu).product_id,
             self.expense_product,
         )
         self.assertTrue(expense.ps_ic_recharged)

@@ -3,6 +3,8 @@ from odoo.tests import tagged
 
 from .common import MARCH, D, IntercompanyCase
 
+MID_MARCH = D(2026, 3, 15)
+
 
 @tagged("post_install", "-at_install")
 class TestReconciliationNetting(IntercompanyCase):
@@ -21,7 +23,7 @@ class TestReconciliationNetting(IntercompanyCase):
         return recs[frozenset((a, b))]
 
     def invoice(
-        self, provider, receiver, amount, currency=None, day=D(2026, 3, 15), post=True, **values
+        self, provider, receiver, amount, currency=None, day=MID_MARCH, post=True, **values
     ):
         invoice = (
             self.env["account.move"]

@@ -1,1 +1,0 @@
-from odoo.tests import tagged
