@@ -8,6 +8,7 @@ from . import (
     ps_ic_recharge_line,
     ps_ic_recharge_entry,
     ps_ic_recharge_engine,
+    ps_ic_recharge_engine_items,
     ps_ic_reconciliation,
     ps_ic_reconciliation_line,
     ps_ic_reconciliation_collector,

@@ -33,6 +33,21 @@ class PsIcEliminationReport(models.Model):
     _description = "Intercompany Elimination"
     _auto = False
     _order = "period desc, pair, company_id"
+    # Searches flush these first (the view reads them in SQL).
+    _depends = {
+        "account.move.line": [
+            "partner_id",
+            "company_id",
+            "account_id",
+            "balance",
+            "date",
+            "parent_state",
+            "move_id",
+            "journal_id",
+        ],
+        "account.move": ["state"],
+        "res.partner": ["commercial_partner_id"],
+    }
 
     period = fields.Date(string="Month", readonly=True)
     date = fields.Date(readonly=True)

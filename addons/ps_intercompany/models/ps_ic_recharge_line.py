@@ -74,12 +74,20 @@ class PsIcRechargeLine(models.Model):
             )
 
     def action_view_items(self):
-        """The timesheet lines (or expenses) recharged on this line. Entries are the provider's;
-        the receiver sees the timesheets of its own projects."""
+        """What was recharged on this line: the provider sees its ledger entries (with the cost
+        base); the receiver sees the timesheet lines (or expenses) of its own projects."""
         self.ensure_one()
         entries = (
             self.env["ps.ic.recharge.entry"].sudo().search([("recharge_line_id", "=", self.id)])
         )
+        if self.provider_company_id in self.env.companies:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "ps.ic.recharge.entry",
+                "name": self.name,
+                "view_mode": "list",
+                "domain": [("id", "in", entries.ids)],
+            }
         if self.item_kind == pricing.EXPENSE:
             return {
                 "type": "ir.actions.act_window",

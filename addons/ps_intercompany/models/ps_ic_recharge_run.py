@@ -237,6 +237,7 @@ class PsIcRechargeRun(models.Model):
 
     def _report_uncovered(self):
         """Cross-company work of the period that no agreement covers: listed, not recharged."""
+        self.env.flush_all()
         self.env.cr.execute(
             """SELECT e.company_id, l.company_id, l.employee_id, l.project_id, count(*),
                       sum(l.unit_amount)

@@ -79,7 +79,7 @@ class PsKpiFact(models.Model):
 
     def _ps_ic_refresh(self, date_from, date_to, companies):
         cr = self.env.cr
-        self.env["ps.ic.recharge.entry"].flush_model()
+        self.env.flush_all()
         params = {"from": date_from, "to": date_to, "companies": companies.ids}
         zeros = ", ".join(ZERO_MEASURES)
         zero_values = ", ".join("0" for _m in ZERO_MEASURES)
