@@ -12,6 +12,7 @@ CHUNK_SIZE = 5  # agreements recharged per commit
 NO_AGREEMENT_STEP = 0  # the first step of a run lists cross-company work no agreement covers
 SERIALIZATION_CODES = ("40001", "40P01", "55P03", "23505")  # concurrent run, lock, duplicate
 CTX_TRACE = "ps_ic_trace"  # a list receiving (agreement ids, start, end) per chunk (tests)
+CTX_NO_COMMIT = "ps_ic_no_commit"  # demo data: a run inside a module installation
 
 RUN_STATES = [("draft", "Draft"), ("queued", "Queued"), ("running", "Running"), ("done", "Done")]
 
@@ -164,13 +165,17 @@ class PsIcRechargeRun(models.Model):
                     trace.append((chunk, started, time.time()))
                 run.done_count += len(chunk)
                 done += len(chunk)
-                self.env["ir.cron"]._commit_progress()
+                run._commit()
             if run.done_count >= len(steps):
                 run.write({"state": "done", "finished_at": fields.Datetime.now()})
                 run._post_summary()
-                self.env["ir.cron"]._commit_progress()
+                run._commit()
         remaining = sum(len(run.pending_steps or []) - run.done_count for run in self)
         return done, remaining
+
+    def _commit(self):
+        if not self.env.context.get(CTX_NO_COMMIT):
+            self.env["ir.cron"]._commit_progress()
 
     def _run_step(self, step):
         if step == NO_AGREEMENT_STEP:
@@ -209,9 +214,12 @@ class PsIcRechargeRun(models.Model):
                 hours=recharge.hours,
                 amount=recharge.amount_untaxed,
                 detail=_(
-                    "%(count)s item(s) on %(document)s",
+                    "%(count)s item(s): %(kind)s of %(amount)s",
                     count=result.items,
-                    document=recharge.invoice_id.display_name,
+                    kind=_("credit note")
+                    if recharge.invoice_id.move_type == "out_refund"
+                    else _("invoice"),
+                    amount=recharge.currency_id.format(recharge.amount_untaxed),
                 ),
             )
         elif result.items:

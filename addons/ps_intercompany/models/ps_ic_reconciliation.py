@@ -123,6 +123,21 @@ class PsIcReconciliation(models.Model):
         )
         action["domain"] = [("id", "in", records.ids)]
         action["context"] = {}
+        open_pairs = records.filtered(lambda rec: rec.state != "tied")
+        if not records:
+            summary = _("no intercompany activity")
+        elif not open_pairs:
+            summary = _("all %s pairs tie", len(records))
+        else:
+            summary = _(
+                "%(open)s of %(count)s pairs to explain", open=len(open_pairs), count=len(records)
+            )
+        action["name"] = _(
+            "Reconciliation %(start)s - %(end)s: %(summary)s",
+            start=date_from,
+            end=date_to,
+            summary=summary,
+        )
         return action
 
     # ------------------------------------------------------------------------------------------
