@@ -12,6 +12,7 @@ import sys
 import time
 
 import crm_steps
+import ic_steps
 
 
 def main():
@@ -357,6 +358,7 @@ STEPS = {
     "bill_natively": bill_natively,
     "kpi_dataset": kpi_dataset,
     **crm_steps.STEPS,
+    **ic_steps.STEPS,
 }
 
 if __name__ == "__main__":

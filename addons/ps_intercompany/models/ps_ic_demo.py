@@ -395,6 +395,7 @@ class PsIcDemo(models.AbstractModel):
             {
                 "name": "Claire Controller",
                 "login": "controller",
+                "email": "controller@acme-consulting.example.com",
                 "password": "controller",
                 "company_id": self.env.ref(f"{BILLING}.demo_company_us").id,
                 "company_ids": [Command.set([c.id for c in companies])],

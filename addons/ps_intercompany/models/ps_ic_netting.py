@@ -171,7 +171,7 @@ class PsIcNetting(models.Model):
             ):
                 moves[letter] = rec._post_entry(letter, company, other)
             rec.write({"state": "posted", "move_a_id": moves["a"].id, "move_b_id": moves["b"].id})
-            rec.message_post(
+            rec._message_log(
                 body=_(
                     "Posted: %(amount)s offset in both companies; %(payer)s",
                     amount=rec.currency_id.format(rec.amount),

@@ -94,7 +94,7 @@ class PsIcRecharge(models.Model):
                 recharge.state = "cancel"
             elif invoice.state == "draft":
                 recharge.state = "draft"
-            elif recharge.entry_ids.sudo().filtered(lambda e: e.kind == "reversal"):
+            elif recharge.sudo().entry_ids.filtered(lambda e: e.kind == "reversal"):
                 recharge.state = "credited"
             elif bill and bill.state == "posted":
                 recharge.state = "mirrored"
@@ -229,7 +229,7 @@ class PsIcRecharge(models.Model):
                 "hr.expense",
                 entries.filtered(lambda e: e.item_model == "hr.expense").mapped("item_ref"),
             )
-            recharge.message_post(
+            recharge._message_log(
                 body=_(
                     "Its work will be recharged again by the next run of %s.",
                     recharge.agreement_id.name,
@@ -249,7 +249,7 @@ class PsIcRecharge(models.Model):
             invoice.amount_untaxed,
             precision_rounding=self.currency_id.rounding,
         ):
-            self.message_post(
+            self._message_log(
                 body=_(
                     "Partial credit note %s: the recharged items are unchanged.",
                     refund.display_name,
@@ -309,7 +309,7 @@ class PsIcRecharge(models.Model):
                     }
                 )
         Entry.create(values)
-        self.message_post(
+        self._message_log(
             body=_(
                 "Credit note %(refund)s reverses the whole recharge: %(count)s item(s) count as "
                 "recharged for nothing. Use Recharge again to charge them in the next run.",
@@ -339,6 +339,6 @@ class PsIcRecharge(models.Model):
                         (agreement.id, model, refs),
                     )
             Entry.invalidate_model(["stale"])
-            recharge.message_post(
+            recharge._message_log(
                 body=_("Invoice deleted or cancelled in draft: %s item(s) released.", len(items))
             )

@@ -297,7 +297,7 @@ class PsIcRechargeRun(models.Model):
 
     def _post_summary(self):
         for run in self:
-            run.message_post(
+            run._message_log(
                 body=_(
                     "Run finished: %(invoices)s document(s), %(skipped)s group(s) of items skipped.",
                     invoices=len(run.recharge_ids),

@@ -132,7 +132,7 @@ class PsIcReconciliation(models.Model):
             summary = _(
                 "%(open)s of %(count)s pairs to explain", open=len(open_pairs), count=len(records)
             )
-        action["name"] = _(
+        action["name"] = action["display_name"] = _(
             "Reconciliation %(start)s - %(end)s: %(summary)s",
             start=date_from,
             end=date_to,
