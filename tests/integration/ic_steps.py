@@ -12,11 +12,7 @@ import json
 import random
 import time
 
-COMPANIES = (
-    ("Bench IC EU", "base.EUR", "base.de"),
-    ("Bench IC US", "base.USD", "base.us"),
-    ("Bench IC UK", "base.GBP", "base.uk"),
-)
+COMPANIES = (("Bench IC EU", "base.EUR"), ("Bench IC US", "base.USD"), ("Bench IC UK", "base.GBP"))
 RATES = {"base.EUR": 1.0, "base.USD": 1.08, "base.GBP": 0.85}  # per EUR, the same in every company
 
 
@@ -26,7 +22,7 @@ def _last_month():
     return end.replace(day=1), end
 
 
-def _company(env, name, currency_xmlid, country_xmlid):
+def _company(env, name, currency_xmlid):
     from odoo import Command
 
     company = env["res.company"].search([("name", "=", name)], limit=1)
@@ -34,9 +30,8 @@ def _company(env, name, currency_xmlid, country_xmlid):
         return company
     currency = env.ref(currency_xmlid)
     currency.active = True
-    company = env["res.company"].create(
-        {"name": name, "currency_id": currency.id, "country_id": env.ref(country_xmlid).id}
-    )
+    # No country: Odoo would install the country's localization (and its dependencies).
+    company = env["res.company"].create({"name": name, "currency_id": currency.id})
     env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
     company.currency_id = currency
     own = RATES[currency_xmlid]

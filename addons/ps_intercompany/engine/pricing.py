@@ -154,53 +154,99 @@ class Skip:
     detail: str = ""
 
 
+class Pricer:
+    """Prices items under one agreement's terms. The hourly price of a (cost, role) or an
+    (employee, role, day) is computed once (a month of work repeats the same few prices)."""
+
+    def __init__(self, terms: Terms):
+        self.terms = terms
+        self._hourly = {}
+
+    def _cost_plus(self, item):
+        key = (item.cost_rate, item.role_id)
+        if key not in self._hourly:
+            terms = self.terms
+            markup, origin = markup_for(item.role_id, terms.markup, terms.role_markups or {})
+            price = round_to(
+                dec(item.cost_rate)
+                * (1 + markup / HUNDRED)
+                * terms.factor(terms.provider_currency),
+                terms.price_digits,
+            )
+            self._hourly[key] = (price, markup, f"cost plus {markup:f} % ({origin})")
+        return self._hourly[key]
+
+    def _rate_card(self, item):
+        key = (item.employee_id, item.role_id, item.day)
+        if key not in self._hourly:
+            terms = self.terms
+            line = resolve_transfer_rate(terms.rate_lines, item.day, item.employee_id, item.role_id)
+            self._hourly[key] = (
+                (
+                    round_to(dec(line.rate) * terms.factor(line.currency), terms.price_digits),
+                    ZERO,
+                    line.source,
+                )
+                if line
+                else None
+            )
+        return self._hourly[key]
+
+    def price(self, item: Item):
+        """The Price of an item, or a Skip with the reason."""
+        terms = self.terms
+        if not item.approved:
+            return Skip(reasons.SKIP_NOT_APPROVED, "approve it to recharge it")
+        if item.kind == EXPENSE:
+            amount = round_to(
+                dec(item.expense_amount) * terms.factor(terms.provider_currency),
+                terms.currency_digits,
+            )
+            return Price(
+                LUMP, Decimal(1), amount, dec(item.expense_amount), ZERO, "expense at cost"
+            )
+        hours = dec(item.hours)
+        if hours == ZERO:
+            return Skip(reasons.SKIP_NO_HOURS)
+        cost_amount = hours * dec(item.cost_rate)
+        if terms.method == COST_PLUS:
+            if dec(item.cost_rate) <= ZERO:
+                return Skip(
+                    reasons.SKIP_NO_COST_RATE,
+                    "set the employee's cost rate (Billing configuration > Cost rates)",
+                )
+            price, markup, source = self._cost_plus(item)
+            return Price(HOURLY, hours, price, cost_amount, markup, source)
+        if terms.method == RATE_CARD:
+            resolved = self._rate_card(item)
+            if not resolved:
+                return Skip(
+                    reasons.SKIP_NO_TRANSFER_RATE,
+                    f"the transfer rate card has no rate for this employee or role on {item.day}",
+                )
+            price, markup, source = resolved
+            return Price(HOURLY, hours, price, cost_amount, markup, source)
+        if terms.method == BILLED_SHARE:
+            if item.billed_value is None:
+                return Skip(reasons.SKIP_NOT_BILLED, "recharged once billed to the client")
+            amount = round_to(
+                dec(item.billed_value)
+                * dec(terms.share)
+                / HUNDRED
+                * terms.factor(item.billed_currency),
+                terms.currency_digits,
+            )
+            return Price(
+                LUMP,
+                Decimal(1),
+                amount,
+                cost_amount,
+                ZERO,
+                f"{dec(terms.share):f} % of billed value",
+            )
+        raise ValueError(f"unknown pricing method {terms.method!r}")
+
+
 def price_item(item: Item, terms: Terms):
-    """The Price of an item under these terms, or a Skip with the reason."""
-    if not item.approved:
-        return Skip(reasons.SKIP_NOT_APPROVED, "approve it to recharge it")
-    if item.kind == EXPENSE:
-        amount = round_to(
-            dec(item.expense_amount) * terms.factor(terms.provider_currency), terms.currency_digits
-        )
-        return Price(LUMP, Decimal(1), amount, dec(item.expense_amount), ZERO, "expense at cost")
-    hours = dec(item.hours)
-    if hours == ZERO:
-        return Skip(reasons.SKIP_NO_HOURS)
-    cost_amount = hours * dec(item.cost_rate)
-    if terms.method == COST_PLUS:
-        if dec(item.cost_rate) <= ZERO:
-            return Skip(
-                reasons.SKIP_NO_COST_RATE,
-                "set the employee's cost rate (Billing configuration > Cost rates)",
-            )
-        markup, origin = markup_for(item.role_id, terms.markup, terms.role_markups or {})
-        price = round_to(
-            dec(item.cost_rate) * (1 + markup / HUNDRED) * terms.factor(terms.provider_currency),
-            terms.price_digits,
-        )
-        return Price(
-            HOURLY, hours, price, cost_amount, markup, f"cost plus {markup:f} % ({origin})"
-        )
-    if terms.method == RATE_CARD:
-        line = resolve_transfer_rate(terms.rate_lines, item.day, item.employee_id, item.role_id)
-        if not line:
-            return Skip(
-                reasons.SKIP_NO_TRANSFER_RATE,
-                f"the transfer rate card has no rate for this employee or role on {item.day}",
-            )
-        price = round_to(dec(line.rate) * terms.factor(line.currency), terms.price_digits)
-        return Price(HOURLY, hours, price, cost_amount, ZERO, line.source)
-    if terms.method == BILLED_SHARE:
-        if item.billed_value is None:
-            return Skip(reasons.SKIP_NOT_BILLED, "recharged once billed to the client")
-        amount = round_to(
-            dec(item.billed_value)
-            * dec(terms.share)
-            / HUNDRED
-            * terms.factor(item.billed_currency),
-            terms.currency_digits,
-        )
-        return Price(
-            LUMP, Decimal(1), amount, cost_amount, ZERO, f"{dec(terms.share):f} % of billed value"
-        )
-    raise ValueError(f"unknown pricing method {terms.method!r}")
+    """The Price of one item under these terms, or a Skip with the reason."""
+    return Pricer(terms).price(item)

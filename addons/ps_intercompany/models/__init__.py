@@ -1,5 +1,6 @@
 # ruff: noqa: I001 - Odoo registers models in import order.
 from . import (
+    ps_ic_rechargeable_mixin,
     ps_ic_agreement,
     ps_ic_agreement_markup,
     ps_ic_recharge_run,

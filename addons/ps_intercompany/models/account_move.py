@@ -1,10 +1,8 @@
 import logging
 
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.tools import config, float_compare
 from odoo.tools.misc import clean_context
-
-from .ps_ic_recharge import CTX_ENGINE
 
 _logger = logging.getLogger(__name__)
 
@@ -212,7 +210,3 @@ class AccountMove(models.Model):
         )
         recharges._release()
         return result
-
-    @api.model
-    def _ps_ic_engine_context(self):
-        return {CTX_ENGINE: True}

@@ -19,8 +19,17 @@ class AccountMoveLine(models.Model):
     )
 
     def _ps_ic_recharge_line(self):
+        """The recharge line of this line, or of the line it reverses (a credit note made by
+        Odoo's reversal wizard is mirrored before its lines are linked)."""
         self.ensure_one()
-        return self.sudo().ps_ic_recharge_line_id
+        line = self.sudo()
+        if line.ps_ic_recharge_line_id:
+            return line.ps_ic_recharge_line_id
+        origin = line.move_id.reversed_entry_id
+        for candidate in origin.invoice_line_ids:
+            if candidate.name == line.name and candidate.product_id == line.product_id:
+                return candidate.ps_ic_recharge_line_id
+        return line.ps_ic_recharge_line_id
 
     def _prepare_account_move_line(self, dest_move, dest_company):
         """A mirrored line on the agreement's intercompany account (cost in the receiver,

@@ -1,23 +1,23 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-RECHARGE_RELEVANT_FIELDS = {
-    "total_amount",
-    "total_amount_currency",
-    "tax_amount",
-    "date",
-    "employee_id",
-    "company_id",
-    "ps_ic_project_id",
-    "state",
-}
-
 
 class HrExpense(models.Model):
     """An expense an employee incurs for another company's project: recharged at cost (no
     mark-up) under the agreement between the two companies."""
 
-    _inherit = "hr.expense"
+    _name = "hr.expense"
+    _inherit = ["hr.expense", "ps.ic.rechargeable.mixin"]
+    _ps_ic_relevant_fields = (
+        "total_amount",
+        "total_amount_currency",
+        "tax_amount",
+        "date",
+        "employee_id",
+        "company_id",
+        "ps_ic_project_id",
+        "state",
+    )
 
     ps_ic_project_id = fields.Many2one(
         "project.project",
@@ -27,7 +27,6 @@ class HrExpense(models.Model):
         help="A project of another company of the group: the expense is passed through to it "
         "at cost by the next recharge run once approved.",
     )
-    ps_ic_recharged = fields.Boolean(string="Recharged", readonly=True, copy=False)
     ps_ic_entry_ids = fields.One2many("ps.ic.recharge.entry", "expense_id", string="Recharges")
 
     @api.constrains("ps_ic_project_id", "company_id")
@@ -44,17 +43,3 @@ class HrExpense(models.Model):
                         company=expense.company_id.name,
                     )
                 )
-
-    def write(self, vals):
-        result = super().write(vals)
-        if RECHARGE_RELEVANT_FIELDS & set(vals):
-            recharged = self.filtered("ps_ic_recharged")
-            if recharged:
-                self.env["ps.ic.recharge.entry"]._mark_stale(self._name, recharged.ids)
-        return result
-
-    def unlink(self):
-        recharged = self.filtered("ps_ic_recharged")
-        if recharged:
-            self.env["ps.ic.recharge.entry"]._mark_stale(self._name, recharged.ids)
-        return super().unlink()

@@ -45,10 +45,8 @@ class PsIcRecharge(models.Model):
     credit_note_ids = fields.Many2many("account.move", compute="_compute_documents")
     line_ids = fields.One2many("ps.ic.recharge.line", "recharge_id", string="Lines")
     entry_ids = fields.One2many("ps.ic.recharge.entry", "recharge_id", string="Items")
-    amount_untaxed = fields.Monetary(
-        compute="_compute_amounts", store=True, currency_field="currency_id"
-    )
-    hours = fields.Float(compute="_compute_amounts", store=True, digits=(16, 2))
+    amount_untaxed = fields.Monetary(readonly=True, currency_field="currency_id")
+    hours = fields.Float(readonly=True, digits=(16, 2))
     state = fields.Selection(
         [
             ("draft", "Draft invoice"),
@@ -69,12 +67,6 @@ class PsIcRecharge(models.Model):
     provider_currency_id = fields.Many2one(
         related="provider_company_id.currency_id", string="Provider currency"
     )
-
-    @api.depends("line_ids.amount", "line_ids.hours")
-    def _compute_amounts(self):
-        for recharge in self:
-            recharge.amount_untaxed = sum(recharge.line_ids.mapped("amount"))
-            recharge.hours = sum(recharge.line_ids.mapped("hours"))
 
     @api.depends("invoice_id", "move_ids.state")
     def _compute_documents(self):

@@ -9,7 +9,7 @@ from odoo import _, api, models
 
 from ..engine import grouping, reasons
 from ..engine.corrections import Entry, correction
-from ..engine.pricing import EXPENSE, HOURLY, TIME, Skip, price_item
+from ..engine.pricing import EXPENSE, HOURLY, TIME, Pricer, Skip
 
 TIMESHEET = "account.analytic.line"
 EXPENSE_MODEL = "hr.expense"
@@ -83,6 +83,7 @@ class PsIcRechargeEngine(models.AbstractModel):
             if data[1] and data[1].billed_currency
         }
         terms = agreement._terms(run.invoice_date, currencies)
+        pricer = Pricer(terms)
         digits = agreement.currency_id.decimal_places
         rows, cleared = [], []
 
@@ -94,7 +95,7 @@ class PsIcRechargeEngine(models.AbstractModel):
             bucket[1] += hours
 
         for model, rid, item, meta, _receiver, _provider in new_items:
-            price = price_item(item, terms)
+            price = pricer.price(item)
             if isinstance(price, Skip):
                 skip(price.reason, meta, item.hours, price.detail)
                 continue
@@ -108,7 +109,7 @@ class PsIcRechargeEngine(models.AbstractModel):
                 if not item.approved:
                     skip(reasons.SKIP_CHANGED_UNAPPROVED, meta, item.hours, _("approve it again"))
                     continue
-                price = price_item(item, terms)
+                price = pricer.price(item)
                 if isinstance(price, Skip) and price.reason != reasons.SKIP_NOT_BILLED:
                     skip(price.reason, meta, item.hours, price.detail)
                     continue
@@ -246,7 +247,76 @@ class PsIcRechargeEngine(models.AbstractModel):
                     "item_count": len(total.rows),
                 }
             )
-        return self.env["ps.ic.recharge.line"].sudo().create(values)
+        return self._insert_lines(agreement, recharge, values)
+
+    def _insert_lines(self, agreement, recharge, values):
+        """Recharge lines in one statement (hundreds per invoice; the ORM would compute their
+        related fields one by one), in the order of ``values``."""
+        columns = (
+            "sequence",
+            "name",
+            "kind",
+            "item_kind",
+            "basis",
+            "project_id",
+            "employee_id",
+            "job_id",
+            "hours",
+            "quantity",
+            "price_unit",
+            "amount",
+            "item_count",
+        )
+        types = (
+            "int",
+            "varchar",
+            "varchar",
+            "varchar",
+            "varchar",
+            "int",
+            "int",
+            "int",
+            "float",
+            "float",
+            "float",
+            "float",
+            "int",
+        )
+        self.env.cr.execute(
+            f"""INSERT INTO ps_ic_recharge_line (recharge_id, provider_company_id,
+                    receiver_company_id, currency_id, create_uid, write_uid, create_date,
+                    write_date, {", ".join(columns)})
+                SELECT %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC',
+                       {", ".join(f"u.{column}" for column in columns)}
+                FROM unnest({", ".join(f"%s::{kind}[]" for kind in types)}) WITH ORDINALITY
+                     AS u({", ".join(columns)}, ord)
+                ORDER BY u.ord
+                RETURNING id, sequence""",
+            (
+                recharge.id,
+                agreement.provider_company_id.id,
+                agreement.receiver_company_id.id,
+                agreement.currency_id.id,
+                self.env.uid,
+                self.env.uid,
+                *(
+                    [None if vals[column] is False else vals[column] for vals in values]
+                    for column in columns
+                ),
+            ),
+        )
+        # sequence is the position in ``values``
+        ids = [
+            line_id for line_id, _sequence in sorted(self.env.cr.fetchall(), key=lambda row: row[1])
+        ]
+        recharge.write(
+            {
+                "amount_untaxed": sum(vals["amount"] for vals in values),
+                "hours": sum(vals["hours"] for vals in values),
+            }
+        )
+        recharge.invalidate_recordset(["line_ids"])
+        return self.env["ps.ic.recharge.line"].sudo().browse(ids)
 
     def _insert_entries(self, agreement, run, recharge, rows, line_of_row):
         """The ledger rows, inserted in one statement (tens of thousands per run)."""
@@ -331,14 +401,7 @@ class PsIcRechargeEngine(models.AbstractModel):
         self.env["ps.ic.recharge.entry"].invalidate_model()
         self.env["ps.ic.recharge"].invalidate_model(["entry_ids"])
         for model in (TIMESHEET, EXPENSE_MODEL):
-            self.env[model].invalidate_model(["ps_ic_entry_ids"])
-            charged = [r.item_id for r in rows if r.model == model and r.kind == grouping.CHARGE]
-            if charged:
-                table = "account_analytic_line" if model == TIMESHEET else "hr_expense"
-                self.env.cr.execute(
-                    f"UPDATE {table} SET ps_ic_recharged = TRUE WHERE id = ANY(%s)", (charged,)
-                )
-                self.env[model].invalidate_model(["ps_ic_recharged"])
+            self.env[model].invalidate_model(["ps_ic_entry_ids", "ps_ic_recharged"])
 
     def _clear_stale(self, agreement, cleared):
         for model in (TIMESHEET, EXPENSE_MODEL):

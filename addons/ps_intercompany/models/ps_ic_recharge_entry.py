@@ -18,10 +18,11 @@ class PsIcRechargeEntry(models.Model):
     _order = "date desc, id desc"
     _rec_name = "name"
 
-    agreement_id = fields.Many2one("ps.ic.agreement", required=True, index=True, readonly=True)
+    # (agreement, item) is indexed by the unique index and the stale index of init()
+    agreement_id = fields.Many2one("ps.ic.agreement", required=True, readonly=True)
     provider_company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     receiver_company_id = fields.Many2one("res.company", required=True, readonly=True)
-    run_id = fields.Many2one("ps.ic.recharge.run", readonly=True, index="btree_not_null")
+    run_id = fields.Many2one("ps.ic.recharge.run", readonly=True)
     recharge_id = fields.Many2one(
         "ps.ic.recharge", readonly=True, index="btree_not_null", ondelete="cascade"
     )

@@ -46,15 +46,16 @@ class PsIcRechargeLine(models.Model):
     )
     cost_visible = fields.Boolean(compute="_compute_cost")
 
-    @api.depends("move_line_ids")
+    @api.depends("move_line_ids", "recharge_id.invoice_id")
     def _compute_move_lines(self):
         for line in self:
+            recharge = line.recharge_id.sudo()
             move_lines = line.sudo().move_line_ids
             line.invoice_line_id = move_lines.filtered(
-                lambda aml, c=line.provider_company_id: aml.company_id == c
+                lambda aml, r=recharge: aml.move_id == r.invoice_id
             )[:1]
             line.bill_line_id = move_lines.filtered(
-                lambda aml, c=line.receiver_company_id: aml.company_id == c
+                lambda aml, r=recharge: r.bill_id and aml.move_id == r.bill_id
             )[:1]
 
     @api.depends_context("allowed_company_ids")

@@ -111,6 +111,9 @@ class PsIcRechargeRun(models.Model):
         ]
         if self.agreement_ids:
             domain.append(("id", "in", self.agreement_ids.ids))
+        if self.origin == "manual" and not self.user_id._is_superuser():
+            # A user recharges the work of the companies they work in (as providers).
+            domain.append(("provider_company_id", "in", self.user_id.company_ids.ids))
         if self.company_ids:
             domain += [
                 "|",

@@ -210,6 +210,15 @@ class TestMirrors(IntercompanyCase):
             "reversed",
             "and reconciled with the invoice, as on the other side",
         )
+        self.assertEqual(
+            provider_refund.invoice_line_ids.account_id, self.accounts[self.uk]["revenue"]
+        )
+        us_refund = bill.reversal_move_ids
+        self.assertEqual(
+            us_refund.invoice_line_ids.analytic_distribution,
+            {str(self.us_project.account_id.id): 100.0},
+            "the receiver's own credit note keeps the project's analytics",
+        )
         self.assertEqual(recharge.state, "credited")
 
     def test_partial_credit_note_keeps_the_items_recharged(self):
@@ -254,3 +263,23 @@ class TestMirrors(IntercompanyCase):
         self.assertEqual(bill.invoice_line_ids.account_id, self.accounts[self.us]["cost"])
         self.assertEqual(bill.fiscal_position_id, self.fp_purchase[self.us])
         self.assertEqual(bill.state, "posted")
+
+    def test_full_refund_from_the_provider_mirrors_with_the_projects_analytics(self):
+        recharge = self.posted_recharge(
+            self.eu_us, (self.eva, self.us_project, 2.0, D(2026, 3, 10))
+        )
+        invoice, bill = recharge.invoice_id, recharge.bill_id
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "date": D(2026, 3, 31)})
+        )
+        wizard.modify_moves()  # posts the credit note at once (Odoo's _reverse_moves(cancel=True))
+        mirror = self.env["account.move"].search([("reversed_entry_id", "=", bill.id)])
+        self.assertEqual(mirror.state, "posted")
+        self.assertEqual(
+            mirror.invoice_line_ids.analytic_distribution,
+            {str(self.us_project.account_id.id): 100.0},
+        )
+        self.assertEqual(bill.payment_state, "reversed", "reconciled like the provider's pair")
+        self.assertEqual(recharge.state, "credited")

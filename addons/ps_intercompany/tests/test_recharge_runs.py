@@ -220,3 +220,49 @@ class TestRechargeRuns(IntercompanyCase):
         self.assertEqual(
             len(run.recharge_ids.filtered(lambda r: r.agreement_id in (self.eu_us | self.uk_us))), 2
         )
+
+    def test_the_monthly_schedule_recharges_each_closed_period_once(self):
+        Run = self.env["ps.ic.recharge.run"]
+        Run._cron_schedule_runs()
+        scheduled = Run.search([("origin", "=", "scheduled")])
+        self.assertTrue(scheduled, "a run for the last closed month")
+        self.assertIn(self.eu_us, scheduled.agreement_ids)
+        self.assertEqual(scheduled.state, "queued")
+        Run._cron_schedule_runs()
+        self.assertEqual(Run.search([("origin", "=", "scheduled")]), scheduled, "once per period")
+        Run._cron_process_runs(time_budget=None)
+        self.assertEqual(scheduled.state, "done", "the processing cron works through it")
+
+    def test_a_user_recharges_the_work_of_their_own_companies(self):
+        self.log(self.eva, self.us_project, 1.0, D(2026, 3, 10))
+        self.log(self.sam, self.eu_project, 1.0, D(2026, 3, 10))
+        us_controller = self.env["res.users"].create(
+            {
+                "name": "US controller",
+                "login": "ic_us_controller",
+                "email": "us.controller@example.com",
+                "company_id": self.us.id,
+                "company_ids": [Command.set(self.us.ids)],
+                "groups_id": [
+                    Command.set(
+                        [
+                            self.env.ref("base.group_user").id,
+                            self.env.ref("ps_intercompany.group_ic_user").id,
+                            self.env.ref("account.group_account_manager").id,
+                        ]
+                    )
+                ],
+            }
+        )
+        wizard = (
+            self.env["ps.ic.recharge.wizard"]
+            .with_user(us_controller)
+            .with_context(allowed_company_ids=self.us.ids)
+            .create({"date_from": MARCH[0], "date_to": MARCH[1]})
+        )
+        run = self.env["ps.ic.recharge.run"].browse(wizard.action_start()["res_id"])
+        self.assertEqual(
+            run.recharge_ids.agreement_id,
+            self.us_eu,
+            "the US recharges its own people's work, not the EU's",
+        )

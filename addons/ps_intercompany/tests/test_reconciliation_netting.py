@@ -85,7 +85,11 @@ class TestReconciliationNetting(IntercompanyCase):
         self.assertAlmostEqual(uk_balance.group_difference, 0.0, places=2)
 
         # Netting EU <-> US in USD: EU is owed 712.80 and owes 500.00.
-        netting = self.env["ps.ic.netting"]._propose(self.eu, self.us, self.usd, D(2026, 3, 31))
+        wizard = self.env["ps.ic.netting.wizard"].create(
+            {"company_a_id": self.eu.id, "company_b_id": self.us.id, "date": D(2026, 3, 31)}
+        )
+        self.assertEqual(wizard.currency_id, self.usd, "the agreements' charge currency")
+        netting = self.env["ps.ic.netting"].browse(wizard.action_propose()["res_id"])
         self.assertEqual(
             (netting.amount, netting.net_payer_id, netting.net_amount), (500.0, self.us, 212.8)
         )

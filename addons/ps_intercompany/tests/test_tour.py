@@ -40,8 +40,14 @@ class TestRechargeTour(HttpCase):
         self.assertEqual(run.user_id, controller, "the controller ran the month's recharge")
         self.assertEqual(len(run.recharge_ids), 2, "EU -> US and UK -> US")
         self.assertTrue(all(recharge.state == "mirrored" for recharge in run.recharge_ids))
+        group = controller.company_ids
         reconciliations = self.env["ps.ic.reconciliation"].search(
-            [("date_from", "=", date_from), ("date_to", "=", date_to)]
+            [
+                ("date_from", "=", date_from),
+                ("date_to", "=", date_to),
+                ("company_a_id", "in", group.ids),
+                ("company_b_id", "in", group.ids),
+            ]
         )
         self.assertEqual(len(reconciliations), 2)
         self.assertEqual(set(reconciliations.mapped("state")), {"tied"})

@@ -9,34 +9,32 @@ class PsIcNettingWizard(models.TransientModel):
     company_a_id = fields.Many2one("res.company", string="Company", required=True)
     company_b_id = fields.Many2one("res.company", string="Other company", required=True)
     currency_id = fields.Many2one(
-        "res.currency", compute="_compute_currency", store=True, readonly=False, required=True
+        "res.currency",
+        compute="_compute_currency",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
     )
     date = fields.Date(required=True, default=fields.Date.context_today)
 
     @api.depends("company_a_id", "company_b_id")
     def _compute_currency(self):
+        """The charge currency of an agreement between the two companies, else the company's."""
         for wizard in self:
-            if not wizard.currency_id:
-                agreement = (
-                    self.env["ps.ic.agreement"]
-                    .sudo()
-                    .search(
-                        [
-                            (
-                                "provider_company_id",
-                                "in",
-                                (wizard.company_a_id | wizard.company_b_id).ids,
-                            ),
-                            (
-                                "receiver_company_id",
-                                "in",
-                                (wizard.company_a_id | wizard.company_b_id).ids,
-                            ),
-                        ],
-                        limit=1,
-                    )
+            companies = wizard.company_a_id | wizard.company_b_id
+            agreement = (
+                self.env["ps.ic.agreement"]
+                .sudo()
+                .search(
+                    [
+                        ("provider_company_id", "in", companies.ids),
+                        ("receiver_company_id", "in", companies.ids),
+                    ],
+                    limit=1,
                 )
-                wizard.currency_id = agreement.currency_id or wizard.company_a_id.currency_id
+            )
+            wizard.currency_id = agreement.currency_id or wizard.company_a_id.currency_id
 
     def action_propose(self):
         self.ensure_one()

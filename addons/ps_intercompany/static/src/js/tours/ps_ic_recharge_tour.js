@@ -52,7 +52,7 @@ registry.category("web_tour.tours").add("ps_ic_month_recharge_tour", {
         },
         {
             content: "Every pair ties, at a glance",
-            trigger: ".o_breadcrumb:contains('all 2 pairs tie')",
+            trigger: ".o_breadcrumb:contains('pairs tie')",
         },
         {
             content: "Each pair is shown tied",
