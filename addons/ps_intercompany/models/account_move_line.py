@@ -52,7 +52,27 @@ class AccountMoveLine(models.Model):
                 vals["analytic_distribution"] = {str(analytic.id): 100.0}
         if "product_uom_id" in vals and not self.product_uom_id:
             vals["product_uom_id"] = False
+        if line:
+            vals.update(self._ps_ic_mirror_amounts(dest_move, vals))
         return vals
+
+    def _ps_ic_mirror_amounts(self, dest_move, vals):
+        """Partner and amounts of a mirrored recharge line given at creation (Odoo would write
+        each line again to set them; it still checks them when it syncs the taxes)."""
+        tax_ids = vals.get("tax_ids", [[None, None, []]])[0][2]
+        if self.env["account.tax"].browse(tax_ids).filtered("price_include"):
+            return {}
+        currency = dest_move.currency_id
+        amount = currency.round(
+            vals["quantity"] * vals["price_unit"] * (1 - (vals.get("discount") or 0.0) / 100.0)
+        )
+        direction = dest_move.direction_sign  # bills debit their costs, invoices credit revenue
+        rate = dest_move.invoice_currency_rate or 1.0
+        return {
+            "partner_id": dest_move.commercial_partner_id.id,
+            "amount_currency": direction * amount,
+            "balance": dest_move.company_currency_id.round(direction * amount / rate),
+        }
 
     def write(self, vals):
         if PRICED_FIELDS & set(vals) and not self.env.context.get(CTX_ENGINE):

@@ -116,6 +116,13 @@ class PsIcRecharge(models.Model):
             .with_company(provider)
             .with_context(**{CTX_ENGINE: True}, default_move_type=False, default_journal_id=False)
         )
+        fiscal_position = agreement._provider_fiscal_position()
+        # Amounts given with the lines (the invoice's own rounding and rate) spare Odoo a write
+        # per line to set them after creation; it checks and corrects them when it syncs taxes.
+        rate = self.env["res.currency"]._get_conversion_rate(
+            provider.currency_id, agreement.currency_id, provider, run.invoice_date
+        )
+        direction = -sign  # an invoice credits its revenue lines
         invoice_lines = []
         for (key, total), record in zip(lines.items(), line_records, strict=True):
             expense = key.item_kind == pricing.EXPENSE
@@ -134,8 +141,12 @@ class PsIcRecharge(models.Model):
                 values.update(quantity=1.0, price_unit=sign * float(total.amount))
                 if not expense:
                     values["product_uom_id"] = False  # a lump sum, not hours
+            values.update(
+                self._line_amounts(
+                    product or agreement.product_id, fiscal_position, values, direction, rate
+                )
+            )
             invoice_lines.append(Command.create(values))
-        fiscal_position = agreement._provider_fiscal_position()
         markup_text = ""
         if agreement.pricing_method == pricing.COST_PLUS:
             markup_text = _(
@@ -176,6 +187,22 @@ class PsIcRecharge(models.Model):
         )
         self.invoice_id = invoice
         return invoice
+
+    def _line_amounts(self, product, fiscal_position, values, direction, rate):
+        """Taxes, partner and amounts of an invoice line as Odoo will compute them, when no
+        price-included tax changes the base (then Odoo computes them itself)."""
+        agreement = self.agreement_id.sudo()
+        provider = agreement.provider_company_id
+        taxes = fiscal_position.map_tax(product.taxes_id._filter_taxes_by_company(provider))
+        if taxes.filtered("price_include"):
+            return {}
+        amount = agreement.currency_id.round(values["quantity"] * values["price_unit"])
+        return {
+            "tax_ids": [Command.set(taxes.ids)],
+            "partner_id": agreement.receiver_company_id.partner_id.id,
+            "amount_currency": direction * amount,
+            "balance": provider.currency_id.round(direction * amount / rate),
+        }
 
     def action_post(self):
         """Post the draft invoices: OCA mirrors each one as a vendor bill in the receiver."""
