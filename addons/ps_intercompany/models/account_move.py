@@ -7,6 +7,7 @@ from odoo.tools.misc import clean_context
 _logger = logging.getLogger(__name__)
 
 CTX_HOLD_MIRROR = "ps_ic_hold_mirror"  # the agreement keeps mirrored bills in draft
+CTX_MIRRORS = "ps_ic_mirrors"  # a list receiving mirrors to post in one batch afterwards
 
 
 class AccountMove(models.Model):
@@ -110,8 +111,10 @@ class AccountMove(models.Model):
         # Without the caller's default_* keys (e.g. default_journal_id of a sales journal, OCA
         # #1048: "Cannot create a purchase document in a non-purchase journal").
         move = self.with_context(clean_context(self.env.context))
+        batch = self.env.context.get(CTX_MIRRORS)
         if agreement:
-            move = move.with_context(**{CTX_HOLD_MIRROR: not agreement.mirror_auto_post})
+            hold = batch is not None or not agreement.mirror_auto_post
+            move = move.with_context(**{CTX_HOLD_MIRROR: hold})
         result = super(AccountMove, move)._inter_company_create_invoice(dest_company)
         dest = result["dest_invoice"].with_context(**{CTX_HOLD_MIRROR: False})
         same_total = not float_compare(
@@ -120,7 +123,10 @@ class AccountMove(models.Model):
         # The agreement decides whether mirrors post (OCA: the company's auto-validation), as
         # long as the totals agree (OCA's own condition).
         if agreement and agreement.mirror_auto_post and dest.state == "draft" and same_total:
-            dest.action_post()
+            if batch is not None:
+                batch.append(dest.id)
+            else:
+                dest.action_post()
         if dest.state == "posted" and dest.reversed_entry_id:
             dest._ps_ic_reconcile_like(self)
         return result

@@ -339,6 +339,15 @@ class PsIcAgreement(models.Model):
         return agreements
 
     def write(self, vals):
+        frozen = {"provider_company_id", "receiver_company_id", "currency_id"} & set(vals)
+        if frozen and self.sudo().recharge_ids:
+            raise ValidationError(
+                _(
+                    "%s has recharges: its companies and charge currency are part of them. End "
+                    "it (Valid until) and create a new agreement for the new terms.",
+                    ", ".join(self.mapped("name")),
+                )
+            )
         result = super().write(vals)
         if {"receivable_account_id", "payable_account_id"} & set(vals):
             self._apply_partner_accounts()

@@ -102,7 +102,7 @@ class PsIcRecharge(models.Model):
                 sum(recharge.sudo().entry_ids.mapped("cost_amount")) if visible else 0.0
             )
 
-    def _create_invoice(self, run, lines, line_records):
+    def _invoice_values(self, run, lines, line_records):
         """The provider's customer invoice (or credit note when the corrections make the total
         negative), created with Odoo's own invoice creation: taxes through the fiscal position,
         payment terms, journal and currency as the agreement says."""
@@ -110,12 +110,6 @@ class PsIcRecharge(models.Model):
         agreement = self.agreement_id.sudo()
         provider = agreement.provider_company_id
         sign = grouping.document_sign(lines)
-        Move = (
-            self.env["account.move"]
-            .sudo()
-            .with_company(provider)
-            .with_context(**{CTX_ENGINE: True}, default_move_type=False, default_journal_id=False)
-        )
         fiscal_position = agreement._provider_fiscal_position()
         # Amounts given with the lines (the invoice's own rounding and rate) spare Odoo a write
         # per line to set them after creation; it checks and corrects them when it syncs taxes.
@@ -157,36 +151,57 @@ class PsIcRecharge(models.Model):
                 )
                 or _("none"),
             )
-        invoice = Move.create(
-            {
-                "move_type": "out_invoice" if sign > 0 else "out_refund",
-                "company_id": provider.id,
-                "journal_id": agreement._sale_journal().id,
-                "partner_id": agreement.receiver_company_id.partner_id.id,
-                "currency_id": agreement.currency_id.id,
-                "invoice_date": run.invoice_date,
-                "date": run.invoice_date,
-                "fiscal_position_id": fiscal_position.id,
-                "invoice_payment_term_id": agreement.payment_term_id.id,
-                "invoice_origin": self.name,
-                "ref": _(
-                    "%(agreement)s %(start)s-%(end)s",
-                    agreement=agreement.name,
-                    start=self.date_from,
-                    end=self.date_to,
-                ),
-                "narration": _(
-                    "Intercompany recharge under agreement %(agreement)s (%(method)s).%(markup)s",
-                    agreement=agreement.name,
-                    method=dict(pricing.METHODS)[agreement.pricing_method],
-                    markup=markup_text,
-                ),
-                "ps_ic_recharge_id": self.id,
-                "invoice_line_ids": invoice_lines,
-            }
+        return {
+            "move_type": "out_invoice" if sign > 0 else "out_refund",
+            "company_id": provider.id,
+            "journal_id": agreement._sale_journal().id,
+            "partner_id": agreement.receiver_company_id.partner_id.id,
+            "currency_id": agreement.currency_id.id,
+            "invoice_date": run.invoice_date,
+            "date": run.invoice_date,
+            "fiscal_position_id": fiscal_position.id,
+            "invoice_payment_term_id": agreement.payment_term_id.id,
+            "invoice_origin": self.name,
+            "ref": _(
+                "%(agreement)s %(start)s-%(end)s",
+                agreement=agreement.name,
+                start=self.date_from,
+                end=self.date_to,
+            ),
+            "narration": _(
+                "Intercompany recharge under agreement %(agreement)s (%(method)s).%(markup)s",
+                agreement=agreement.name,
+                method=dict(pricing.METHODS)[agreement.pricing_method],
+                markup=markup_text,
+            ),
+            "ps_ic_recharge_id": self.id,
+            "invoice_line_ids": invoice_lines,
+        }
+
+    @api.model
+    def _create_invoices(self, batch):
+        """The provider invoices of ``batch`` ((recharge, run, lines, line records), ...) in one
+        creation: Odoo computes their lines together."""
+        if not batch:
+            return self.env["account.move"]
+        values = [
+            recharge._invoice_values(run, lines, records) for recharge, run, lines, records in batch
+        ]
+        companies = {vals["company_id"] for vals in values}
+        Move = (
+            self.env["account.move"]
+            .sudo()
+            .with_context(
+                **{CTX_ENGINE: True},
+                allowed_company_ids=[*companies, *self.env.companies.ids],
+                default_move_type=False,
+                default_journal_id=False,
+            )
         )
-        self.invoice_id = invoice
-        return invoice
+        invoices = Move.create(values)
+        for (recharge, *_rest), invoice in zip(batch, invoices, strict=True):
+            recharge.invoice_id = invoice
+        return invoices
 
     def _line_amounts(self, product, fiscal_position, values, direction, rate):
         """Taxes, partner and amounts of an invoice line as Odoo will compute them, when no
@@ -303,8 +318,6 @@ class PsIcRecharge(models.Model):
                 values.append(
                     {
                         "agreement_id": self.agreement_id.id,
-                        "provider_company_id": self.provider_company_id.id,
-                        "receiver_company_id": self.receiver_company_id.id,
                         "recharge_id": self.id,
                         "recharge_line_id": last.recharge_line_id.id,
                         "credit_note_id": refund.id,
@@ -322,7 +335,6 @@ class PsIcRecharge(models.Model):
                         "quantity": -quantity if basis == pricing.HOURLY else 1.0,
                         "price_unit": price if basis == pricing.HOURLY else -amount,
                         "amount": -amount,
-                        "currency_id": self.currency_id.id,
                         "cost_amount": -cost,
                         "reason": _("credit note %s", refund.name),
                     }

@@ -11,6 +11,7 @@ from ..engine import grouping, reasons
 from ..engine.corrections import Entry, correction
 from ..engine.pricing import EXPENSE, HOURLY, TIME, Pricer, Skip
 
+CTX_DEFER_INVOICES = "ps_ic_defer_invoices"  # a list receiving the invoices to create
 TIMESHEET = "account.analytic.line"
 EXPENSE_MODEL = "hr.expense"
 
@@ -197,7 +198,11 @@ class PsIcRechargeEngine(models.AbstractModel):
         self._insert_entries(agreement, run, recharge, rows, line_of_row)
         self._clear_stale(agreement, cleared)
         if lines:
-            recharge._create_invoice(run, lines, line_records)
+            deferred = self.env.context.get(CTX_DEFER_INVOICES)
+            if deferred is not None:  # the run creates the chunk's invoices in one go
+                deferred.append((recharge, run, lines, line_records))
+            else:
+                recharge._create_invoices([(recharge, run, lines, line_records)])
         return recharge
 
     def _create_lines(self, agreement, recharge, lines):
@@ -352,12 +357,11 @@ class PsIcRechargeEngine(models.AbstractModel):
         self.env["ps.ic.recharge.entry"].flush_model()
         self.env.cr.execute(
             """INSERT INTO ps_ic_recharge_entry (
-                   agreement_id, provider_company_id, receiver_company_id, run_id, recharge_id,
-                   currency_id, stale, create_uid, write_uid, create_date, write_date,
-                   recharge_line_id, kind, item_model, item_ref, timesheet_id, expense_id, name,
-                   date, employee_id, project_id, hours, basis, quantity, price_unit, amount,
-                   cost_amount, markup_percent, price_source, reason)
-               SELECT %s, %s, %s, %s, %s, %s, FALSE, %s, %s, now() at time zone 'UTC',
+                   agreement_id, recharge_id, stale, create_uid, write_uid, create_date,
+                   write_date, recharge_line_id, kind, item_model, item_ref, timesheet_id,
+                   expense_id, name, date, employee_id, project_id, hours, basis, quantity,
+                   price_unit, amount, cost_amount, markup_percent, price_source, reason)
+               SELECT %s, %s, FALSE, %s, %s, now() at time zone 'UTC',
                       now() at time zone 'UTC', u.*
                FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::int[], %s::int[],
                            %s::int[], %s::varchar[], %s::date[], %s::int[], %s::int[],
@@ -365,11 +369,7 @@ class PsIcRechargeEngine(models.AbstractModel):
                            %s::float[], %s::float[], %s::varchar[], %s::varchar[]) AS u""",
             (
                 agreement.id,
-                agreement.provider_company_id.id,
-                agreement.receiver_company_id.id,
-                run.id,
                 recharge.id or None,
-                agreement.currency_id.id,
                 self.env.uid,
                 self.env.uid,
                 *(

@@ -20,9 +20,10 @@ class PsIcRechargeEntry(models.Model):
 
     # (agreement, item) is indexed by the unique index and the stale index of init()
     agreement_id = fields.Many2one("ps.ic.agreement", required=True, readonly=True)
-    provider_company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    receiver_company_id = fields.Many2one("res.company", required=True, readonly=True)
-    run_id = fields.Many2one("ps.ic.recharge.run", readonly=True)
+    # Read through the agreement (whose companies and currency are fixed once it has
+    # recharges): tens of thousands of rows a month are inserted without checking them again.
+    provider_company_id = fields.Many2one(related="agreement_id.provider_company_id")
+    receiver_company_id = fields.Many2one(related="agreement_id.receiver_company_id")
     recharge_id = fields.Many2one(
         "ps.ic.recharge", readonly=True, index="btree_not_null", ondelete="cascade"
     )
@@ -54,7 +55,7 @@ class PsIcRechargeEntry(models.Model):
     quantity = fields.Float(readonly=True, digits=(16, 6))
     price_unit = fields.Float(string="Transfer price", readonly=True, digits="Product Price")
     amount = fields.Monetary(readonly=True, currency_field="currency_id")
-    currency_id = fields.Many2one("res.currency", string="Charge currency", readonly=True)
+    currency_id = fields.Many2one(related="agreement_id.currency_id", string="Charge currency")
     cost_amount = fields.Monetary(
         string="Cost base",
         readonly=True,

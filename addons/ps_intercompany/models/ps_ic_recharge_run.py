@@ -5,6 +5,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..engine import periods, reasons
+from .account_move import CTX_MIRRORS
+from .ps_ic_recharge_engine import CTX_DEFER_INVOICES
 
 _logger = logging.getLogger(__name__)
 
@@ -162,8 +164,7 @@ class PsIcRechargeRun(models.Model):
                     break
                 chunk = steps[run.done_count : run.done_count + chunk_size]
                 started = time.time()
-                for step in chunk:
-                    run._run_step(step)
+                run._run_chunk(chunk)
                 if trace is not None:
                     trace.append((chunk, started, time.time()))
                 run.done_count += len(chunk)
@@ -180,13 +181,43 @@ class PsIcRechargeRun(models.Model):
         if not self.env.context.get(CTX_NO_COMMIT):
             self.env["ir.cron"]._commit_progress()
 
-    def _run_step(self, step):
-        if step == NO_AGREEMENT_STEP:
+    def _run_chunk(self, steps):
+        """Recharge a chunk of agreements with one batched invoice creation; if anything fails
+        (or another run holds an agreement), each agreement again on its own, where the failure
+        is reported without holding up the others."""
+        if NO_AGREEMENT_STEP in steps:
             self._report_uncovered()
-            return
-        agreement = self.env["ps.ic.agreement"].sudo().browse(step).exists()
-        if not agreement:
-            return
+        Agreement = self.env["ps.ic.agreement"].sudo()
+        agreements = [
+            Agreement.browse(step).exists() for step in steps if step != NO_AGREEMENT_STEP
+        ]
+        agreements = [agreement for agreement in agreements if agreement]
+        if len(agreements) > 1:
+            deferred = []
+            engine = (
+                self.env["ps.ic.recharge.engine"]
+                .sudo()
+                .with_context(**{CTX_DEFER_INVOICES: deferred})
+            )
+            try:
+                with self.env.cr.savepoint():
+                    results = [
+                        (agreement, engine._recharge_agreement(agreement, self))
+                        for agreement in agreements
+                    ]
+                    self.env["ps.ic.recharge"].sudo()._create_invoices(deferred)
+            except Exception:  # redone one by one below, where the failure is reported
+                _logger.info(
+                    "recharge run %s: a chunk failed, recharging its agreements one by one", self.id
+                )
+            else:
+                for agreement, result in results:
+                    self._report(agreement, result)
+                return
+        for agreement in agreements:
+            self._run_step(agreement)
+
+    def _run_step(self, agreement):
         try:
             with self.env.cr.savepoint():
                 result = (
@@ -318,8 +349,14 @@ class PsIcRechargeRun(models.Model):
             drafts = run.recharge_ids.sudo().invoice_id.filtered(lambda m: m.state == "draft")
             if not drafts:
                 raise UserError(_("%s has no draft invoice to post.", run.name))
+            mirrors = []  # the receivers' bills, posted together once all are created
             for company in drafts.company_id:
                 drafts.filtered(lambda m, c=company: m.company_id == c).with_company(
+                    company
+                ).with_context(**{CTX_MIRRORS: mirrors}).action_post()
+            bills = self.env["account.move"].sudo().browse(mirrors)
+            for company in bills.company_id:
+                bills.filtered(lambda m, c=company: m.company_id == c).with_company(
                     company
                 ).action_post()
         return True

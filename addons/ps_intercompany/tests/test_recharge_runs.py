@@ -1,6 +1,9 @@
+from unittest.mock import patch
+
 import psycopg2
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -265,4 +268,31 @@ class TestRechargeRuns(IntercompanyCase):
             run.recharge_ids.agreement_id,
             self.us_eu,
             "the US recharges its own people's work, not the EU's",
+        )
+
+    def test_one_agreement_failing_does_not_stop_the_others(self):
+        self.log(self.eva, self.us_project, 1.0, D(2026, 3, 10))
+        self.log(self.uma, self.us_project, 1.0, D(2026, 3, 10))
+        Recharge = type(self.env["ps.ic.recharge"])
+        original = Recharge._invoice_values
+
+        def broken(recharge, *args):
+            if recharge.agreement_id == self.uk_us:
+                raise UserError("UK ledger locked")
+            return original(recharge, *args)
+
+        with (
+            patch.object(Recharge, "_invoice_values", broken),
+            mute_logger("odoo.addons.ps_intercompany.models.ps_ic_recharge_run"),
+        ):
+            run = self.run_recharge()
+        self.assertTrue(
+            self.recharge_of(run, self.eu_us).invoice_id, "the EU recharge went through"
+        )
+        self.assertFalse(self.recharge_of(run, self.uk_us), "the failed one left nothing behind")
+        error = run.line_ids.filtered(lambda line: line.line_type == "error")
+        self.assertEqual((error.agreement_id, error.detail), (self.uk_us, "UK ledger locked"))
+        self.assertFalse(
+            self.env["ps.ic.recharge.entry"].search([("agreement_id", "=", self.uk_us.id)]),
+            "and no ledger entry: the UK work is recharged by the next run",
         )
