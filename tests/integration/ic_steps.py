@@ -236,10 +236,10 @@ def ic_setup(env, lines, employees="20", projects="8", seed="7"):
     }
 
 
-def ic_recharge(env, companies_json, reverse="0", start_at="0", post="1"):
+def ic_recharge(env, companies_json, reverse="0", start_at="0", post="1", chunk="5"):
     """A recharge run of last month over these companies, processed like the cron does (one
-    commit per agreement); ``reverse`` walks the agreements in the opposite order. Then its
-    invoices are posted (OCA mirrors them) unless ``post`` is 0."""
+    commit per chunk of ``chunk`` agreements); ``reverse`` walks the agreements in the opposite
+    order. Then its invoices are posted (OCA mirrors them) unless ``post`` is 0."""
     companies = json.loads(companies_json)
     env = env(context=dict(env.context, allowed_company_ids=companies))
     date_from, date_to = _last_month()
@@ -260,7 +260,7 @@ def ic_recharge(env, companies_json, reverse="0", start_at="0", post="1"):
         time.sleep(0.001)
     trace = []
     started = time.perf_counter()
-    run.with_context(ps_ic_trace=trace)._process(time_budget=None, chunk_size=1)
+    run.with_context(ps_ic_trace=trace)._process(time_budget=None, chunk_size=int(chunk))
     env.cr.commit()
     recharged = time.perf_counter() - started
     posting = 0.0

@@ -46,7 +46,7 @@ def test_two_recharge_runs_at_once_recharge_every_item_exactly_once(ic_db):
     start_at = time.time() + 5  # both processes load Odoo first, then start together
     runs = [
         subprocess.Popen(
-            step_command(db, "ic_recharge", companies, reverse, start_at, "0"),
+            step_command(db, "ic_recharge", companies, reverse, start_at, "0", "1"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

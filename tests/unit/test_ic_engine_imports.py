@@ -22,7 +22,17 @@ def test_engine_modules_do_not_import_odoo():
         print(",".join(leaked))
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, f"an engine module failed to import:\n{result.stderr}"
     assert result.stdout.strip() == "", f"the engine imported Odoo: {result.stdout}"
-    assert set(MODULES) >= {"pricing", "corrections", "grouping", "matching", "netting", "periods", "money"}
+    assert set(MODULES) >= {
+        "pricing",
+        "corrections",
+        "grouping",
+        "matching",
+        "netting",
+        "periods",
+        "money",
+    }

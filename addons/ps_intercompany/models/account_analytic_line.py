@@ -21,7 +21,12 @@ class AccountAnalyticLine(models.Model):
         "ps_invoice_id",
     )
 
-    ps_ic_entry_ids = fields.One2many("ps.ic.recharge.entry", "timesheet_id", string="Recharges")
+    ps_ic_entry_ids = fields.One2many(
+        "ps.ic.recharge.entry",
+        "item_ref",
+        domain=[("item_model", "=", "account.analytic.line")],
+        string="Recharges",
+    )
     ps_ic_cross_company = fields.Boolean(
         string="Cross-company",
         compute="_compute_ps_ic_cross_company",

@@ -27,7 +27,12 @@ class HrExpense(models.Model):
         help="A project of another company of the group: the expense is passed through to it "
         "at cost by the next recharge run once approved.",
     )
-    ps_ic_entry_ids = fields.One2many("ps.ic.recharge.entry", "expense_id", string="Recharges")
+    ps_ic_entry_ids = fields.One2many(
+        "ps.ic.recharge.entry",
+        "item_ref",
+        domain=[("item_model", "=", "hr.expense")],
+        string="Recharges",
+    )
 
     @api.constrains("ps_ic_project_id", "company_id")
     def _check_ps_ic_project(self):

@@ -25,7 +25,6 @@ class Meta:
     employee_id: int | None
     job_id: int | None
     project_id: int | None
-    exists: bool = True
 
 
 @dataclass
@@ -41,7 +40,6 @@ class Row:
     meta: Meta
     price: object = None  # the engine Price the item has now (None: deleted or moved away)
     reason: str | None = None
-    exists: bool = True
 
 
 @dataclass
@@ -141,7 +139,6 @@ class PsIcRechargeEngine(models.AbstractModel):
                         meta if here else metas.get(delta.tag, meta),
                         desired,
                         why,
-                        exists=item is not None,
                     )
                 )
         result.items = len(rows)
@@ -333,12 +330,6 @@ class PsIcRechargeEngine(models.AbstractModel):
             columns["kind"].append(row.kind)
             columns["model"].append(row.model)
             columns["ref"].append(row.item_id)
-            columns["timesheet"].append(
-                row.item_id if row.model == TIMESHEET and row.exists else None
-            )
-            columns["expense"].append(
-                row.item_id if row.model == EXPENSE_MODEL and row.exists else None
-            )
             columns["name"].append(meta.name)
             columns["date"].append(meta.day)
             columns["employee"].append(meta.employee_id)
@@ -358,13 +349,13 @@ class PsIcRechargeEngine(models.AbstractModel):
         self.env.cr.execute(
             """INSERT INTO ps_ic_recharge_entry (
                    agreement_id, recharge_id, stale, create_uid, write_uid, create_date,
-                   write_date, recharge_line_id, kind, item_model, item_ref, timesheet_id,
-                   expense_id, name, date, employee_id, project_id, hours, basis, quantity,
-                   price_unit, amount, cost_amount, markup_percent, price_source, reason)
+                   write_date, recharge_line_id, kind, item_model, item_ref, name, date,
+                   employee_ref, project_ref, hours, basis, quantity, price_unit, amount,
+                   cost_amount, markup_percent, price_source, reason)
                SELECT %s, %s, FALSE, %s, %s, now() at time zone 'UTC',
                       now() at time zone 'UTC', u.*
-               FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::int[], %s::int[],
-                           %s::int[], %s::varchar[], %s::date[], %s::int[], %s::int[],
+               FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::int[],
+                           %s::varchar[], %s::date[], %s::int[], %s::int[],
                            %s::float[], %s::varchar[], %s::float[], %s::float[], %s::float[],
                            %s::float[], %s::float[], %s::varchar[], %s::varchar[]) AS u""",
             (
@@ -379,8 +370,6 @@ class PsIcRechargeEngine(models.AbstractModel):
                         "kind",
                         "model",
                         "ref",
-                        "timesheet",
-                        "expense",
                         "name",
                         "date",
                         "employee",

@@ -102,9 +102,9 @@ class PsIcRechargeEngine(models.AbstractModel):
         cr = self.env.cr
         cr.execute(
             """SELECT x.item_model, x.item_ref, x.basis, x.quantity, x.price_unit, x.cost_amount,
-                      x.hours, x.project_id, x.employee_id, e.job_id, x.name, x.date
+                      x.hours, x.project_ref, x.employee_ref, e.job_id, x.name, x.date
                FROM ps_ic_recharge_entry x
-               LEFT JOIN hr_employee e ON e.id = x.employee_id
+               LEFT JOIN hr_employee e ON e.id = x.employee_ref
                WHERE x.agreement_id = %s AND (x.item_model, x.item_ref) IN (
                    SELECT item_model, item_ref FROM ps_ic_recharge_entry
                    WHERE agreement_id = %s AND stale)

@@ -33,19 +33,29 @@ class PsIcRechargeEntry(models.Model):
     credit_note_id = fields.Many2one("account.move", readonly=True, ondelete="set null")
     kind = fields.Selection(grouping.ENTRY_KINDS, required=True, readonly=True)
     item_model = fields.Selection(ITEM_MODELS, required=True, readonly=True)
-    item_ref = fields.Integer(
-        required=True, readonly=True, help="Id of the item (kept when the item is deleted)."
+    item_ref = fields.Many2oneReference(
+        string="Item",
+        model_field="item_model",
+        required=True,
+        readonly=True,
+        help="The timesheet line or expense (its id is kept when it is deleted).",
     )
+    # Snapshots of the item when it was recharged (the corrections compare against them). Plain
+    # integers: each of tens of thousands of rows a month is inserted without foreign-key checks.
+    employee_ref = fields.Integer(readonly=True)
+    project_ref = fields.Integer(readonly=True)
     timesheet_id = fields.Many2one(
-        "account.analytic.line", readonly=True, ondelete="set null", index="btree_not_null"
+        "account.analytic.line", compute="_compute_item", search="_search_timesheet_id"
     )
-    expense_id = fields.Many2one(
-        "hr.expense", readonly=True, ondelete="set null", index="btree_not_null"
+    expense_id = fields.Many2one("hr.expense", compute="_compute_item", search="_search_expense_id")
+    employee_id = fields.Many2one(
+        "hr.employee", compute="_compute_item", search="_search_employee_id"
+    )
+    project_id = fields.Many2one(
+        "project.project", compute="_compute_item", search="_search_project_id"
     )
     name = fields.Char(string="Description", readonly=True)
     date = fields.Date(readonly=True)
-    employee_id = fields.Many2one("hr.employee", readonly=True)
-    project_id = fields.Many2one("project.project", readonly=True)
     hours = fields.Float(readonly=True, digits=(16, 2))
     basis = fields.Selection(
         [(pricing.HOURLY, "Hours x price"), (pricing.LUMP, "Lump sum")],
@@ -103,6 +113,39 @@ class PsIcRechargeEntry(models.Model):
         )
         if self.env.cr.rowcount:
             self.invalidate_model(["stale"])
+
+    @api.depends("item_model", "item_ref", "employee_ref", "project_ref")
+    def _compute_item(self):
+        Timesheet, Expense = self.env["account.analytic.line"], self.env["hr.expense"]
+        for entry in self:
+            is_timesheet = entry.item_model == "account.analytic.line"
+            entry.timesheet_id = Timesheet.browse(entry.item_ref if is_timesheet else []).exists()
+            entry.expense_id = Expense.browse(entry.item_ref if not is_timesheet else []).exists()
+            entry.employee_id = entry.employee_ref or False
+            entry.project_id = entry.project_ref or False
+
+    def _search_timesheet_id(self, operator, value):
+        return [("item_model", "=", "account.analytic.line"), ("item_ref", operator, value)]
+
+    def _search_expense_id(self, operator, value):
+        return [("item_model", "=", "hr.expense"), ("item_ref", operator, value)]
+
+    def _search_employee_id(self, operator, value):
+        return self._search_ref("hr.employee", "employee_ref", operator, value)
+
+    def _search_project_id(self, operator, value):
+        return self._search_ref("project.project", "project_ref", operator, value)
+
+    def _search_ref(self, model, field, operator, value):
+        if isinstance(value, str):  # typed in the search bar: a name
+            ids = (
+                self.env[model]
+                .with_context(active_test=False)
+                .search([("name", operator, value)])
+                .ids
+            )
+            return [(field, "in", ids)]
+        return [(field, operator, value)]
 
     def action_open_item(self):
         self.ensure_one()

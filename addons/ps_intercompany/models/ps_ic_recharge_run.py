@@ -194,11 +194,7 @@ class PsIcRechargeRun(models.Model):
         agreements = [agreement for agreement in agreements if agreement]
         if len(agreements) > 1:
             deferred = []
-            engine = (
-                self.env["ps.ic.recharge.engine"]
-                .sudo()
-                .with_context(**{CTX_DEFER_INVOICES: deferred})
-            )
+            engine = self._engine().with_context(**{CTX_DEFER_INVOICES: deferred})
             try:
                 with self.env.cr.savepoint():
                     results = [
@@ -217,12 +213,20 @@ class PsIcRechargeRun(models.Model):
         for agreement in agreements:
             self._run_step(agreement)
 
+    def _engine(self):
+        # Recharges are bookkeeping done for both companies: no chatter on each record created.
+        return (
+            self.env["ps.ic.recharge.engine"]
+            .sudo()
+            .with_context(
+                tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
+            )
+        )
+
     def _run_step(self, agreement):
         try:
             with self.env.cr.savepoint():
-                result = (
-                    self.env["ps.ic.recharge.engine"].sudo()._recharge_agreement(agreement, self)
-                )
+                result = self._engine()._recharge_agreement(agreement, self)
         except Exception as exc:  # one agreement's failure never stops the run: it is reported
             if getattr(exc, "pgcode", None) in SERIALIZATION_CODES:
                 self._add_line(
