@@ -56,11 +56,17 @@ def free_port():
 class OdooServer:
     """A real Odoo server process (its own process group, so it can be SIGKILLed whole)."""
 
-    def __init__(self, dbname, log_path, cron_threads=1):
+    def __init__(self, dbname, log_path, cron_threads=1, extra_args=()):
         self.dbname = dbname
         self.log_path = log_path
         self.cron_threads = cron_threads
+        self.extra_args = list(extra_args)
+        self.port = free_port()
         self.process = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
 
     def start(self):
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
@@ -68,9 +74,9 @@ class OdooServer:
             odoo_command(
                 self.dbname,
                 f"--db-filter=^{self.dbname}$",
-                f"--http-port={free_port()}",
+                f"--http-port={self.port}",
                 f"--max-cron-threads={self.cron_threads}",
-                "--log-level=info",
+                *(self.extra_args or ["--log-level=info"]),
             ),
             stdout=self.log,
             stderr=subprocess.STDOUT,

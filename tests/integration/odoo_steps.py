@@ -58,6 +58,7 @@ def make_backend(env, batch_size="50", budget="3", lease="8"):
     backend = env["connector.backend"].create(
         {
             "name": "Integration",
+            "backend_type": "test",
             "user_id": user.id,
             "batch_size": int(batch_size),
             "max_attempts": 5,
@@ -68,18 +69,35 @@ def make_backend(env, batch_size="50", budget="3", lease="8"):
     return backend.id
 
 
-def enqueue_trace(env, backend_id, count, sleep="0"):
+def enqueue_trace(env, backend_id, count, sleep="0", prefix="trace"):
     backend = env["connector.backend"].browse(int(backend_id))
     specs = [
         {
             "operation": "test.trace",
             "payload": {"sleep": float(sleep)},
-            "idempotency_key": f"trace:{i}",
+            "idempotency_key": f"{prefix}:{i}",
         }
         for i in range(int(count))
     ]
     jobs = env["connector.job"]._enqueue_many(backend, specs)
     return len(jobs)
+
+
+def enqueue_long_batch(env, backend_id, long_sleep, shorts):
+    """One long traced job followed by short ones, queued together (one claim takes them all)."""
+    backend = env["connector.backend"].browse(int(backend_id))
+    specs = [
+        {
+            "operation": "test.trace",
+            "payload": {"sleep": float(long_sleep)},
+            "idempotency_key": "long",
+        }
+    ]
+    specs += [
+        {"operation": "test.trace", "payload": {"sleep": 0.01}, "idempotency_key": f"short:{i}"}
+        for i in range(int(shorts))
+    ]
+    return len(env["connector.job"]._enqueue_many(backend, specs))
 
 
 def orm_create(env, count, chunk="1000"):
@@ -125,6 +143,42 @@ def run(env, start_at="0"):
         if not ran:
             break
     return {"done": done, "seconds": time.perf_counter() - started, "started": started}
+
+
+def claim_conflict(env, backend_id):
+    """Two runners claiming at the same moment (REPEATABLE READ): this one's snapshot predates
+    the other's committed claim, so its first claim hits a serialization failure; the runner's
+    retry (a fresh transaction) then claims other jobs."""
+    from odoo import SUPERUSER_ID, api, fields
+    from odoo.modules.registry import Registry
+
+    from odoo.addons.connector_base.models.connector_job_claim import ClaimConflict
+
+    Job = env["connector.job"]
+    backend = env["connector.backend"].browse(int(backend_id))
+    specs = [{"operation": "noop", "idempotency_key": f"conflict:{i}"} for i in range(6)]
+    Job._enqueue_many(backend, specs, trigger=False)
+    env.cr.commit()
+    now = fields.Datetime.now()
+    env.cr.execute("SELECT count(*) FROM connector_job")  # this runner's snapshot
+    with Registry(env.cr.dbname).cursor() as other_cr:
+        other = api.Environment(other_cr, SUPERUSER_ID, {})
+        _claim, other_rows = other["connector.job"]._claim_batch(
+            other["connector.backend"].browse(backend.id), "other-runner", 3, now
+        )
+        other_cr.commit()
+    conflict = None
+    try:
+        Job._claim_batch(backend, "this-runner", 3, now)
+    except ClaimConflict as exc:
+        conflict = str(exc).splitlines()[0]
+    claimed = Job._claim_with_retries(backend, "this-runner", now)
+    env.cr.commit()
+    return {
+        "conflict": conflict,
+        "other": sorted(row["id"] for row in other_rows),
+        "retried": sorted(row["id"] for row in claimed[1]) if claimed else None,
+    }
 
 
 def webhook_key(env, backend_id, secret):
@@ -349,7 +403,9 @@ def kpi_dataset(env, lines, employees="50"):
 STEPS = {
     "make_backend": make_backend,
     "webhook_key": webhook_key,
+    "claim_conflict": claim_conflict,
     "enqueue_trace": enqueue_trace,
+    "enqueue_long_batch": enqueue_long_batch,
     "orm_create": orm_create,
     "enqueue": enqueue,
     "run": run,

@@ -68,8 +68,8 @@ def test_two_runs_at_once_bill_every_item_exactly_once(integration_db):
     # The two runs really ran at the same time.
     spans = {
         name: (
-            min(start for _g, start, _e in run["trace"]),
-            max(end for _g, _s, end in run["trace"]),
+            min(start for _g, start, _e, _rss in run["trace"]),
+            max(end for _g, _s, end, _rss in run["trace"]),
         )
         for name, run in (("first", first), ("second", second))
     }

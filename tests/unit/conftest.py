@@ -25,7 +25,10 @@ for name in ("odoo", "odoo.addons"):
         sys.modules[name] = stub
 
 for addon_dir in sorted(ADDONS.iterdir()):
-    if (addon_dir / "__manifest__.py").is_file() and addon_dir.name not in sys.modules:
+    # An addon whose engine is written before its Odoo part has no manifest yet: its engine is
+    # still importable the same way.
+    is_addon = (addon_dir / "__manifest__.py").is_file() or (addon_dir / "engine").is_dir()
+    if is_addon and addon_dir.name not in sys.modules:
         for name in (addon_dir.name, f"odoo.addons.{addon_dir.name}"):
             package = types.ModuleType(name)
             package.__path__ = [str(addon_dir)]

@@ -1,7 +1,7 @@
 from datetime import date
 
 import pytest
-from ps_billing_rules.logic import periods
+from ps_billing_rules.engine import periods
 
 
 def test_monthly_cutoff_is_the_last_month_end():

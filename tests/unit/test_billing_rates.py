@@ -1,6 +1,6 @@
 from datetime import date
 
-from ps_billing_rules.logic.rates import RateLine, resolve_rate
+from ps_billing_rules.engine.rates import RateLine, resolve_rate
 
 EMP, ROLE, SERVICE = 7, 3, 11
 

@@ -209,15 +209,37 @@ def test_salesforce_400_is_a_business_error_with_code_and_message(server, client
     assert caught.value.http_status == 400, "the status must be kept"
 
 
-def test_403_request_limit_is_transient_for_an_hour_other_403_is_auth(server, client):
-    limit = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
-    server.fail_next(1, status=403, body=limit)
-    with pytest.raises(TransientError) as caught:
-        client.get("items")
-    assert caught.value.retry_after == 3600, "the daily API limit is retried after an hour"
-    server.fail_next(1, status=403, body={"message": "no access", "category": "MISSING_SCOPES"})
-    with pytest.raises(AuthError, match="MISSING_SCOPES: no access"):
-        client.get("items")
+def test_a_vendor_classifier_decides_before_the_generic_mapping(server):
+    """Vendor knowledge lives in the adapter's classify_error hook, not in the generic client:
+    without it a quota answered as 403 is an auth error; with it, what the vendor means."""
+    quota = [{"message": "TotalRequests Limit exceeded.", "errorCode": "QUOTA_USED_UP"}]
+    seen = []
+
+    def classify_error(response):
+        seen.append(response.status_code)
+        if response.status_code == 403 and "QUOTA_USED_UP" in response.text:
+            return TransientError("daily quota used up", retry_after=3600)
+        return None
+
+    server.route("GET", "/api/v1/items", lambda request: (200, {}, {"items": []}))
+    with HttpClient(f"{server.url}/api/v1", correlation_id="job-7") as plain:
+        server.fail_next(1, status=403, body=quota)
+        with pytest.raises(AuthError, match="denied permission"):
+            plain.get("items")
+    with HttpClient(
+        f"{server.url}/api/v1", correlation_id="job-7", classify_error=classify_error
+    ) as client:
+        server.fail_next(1, status=403, body=quota)
+        with pytest.raises(TransientError) as caught:
+            client.get("items")
+        assert caught.value.retry_after == 3600, "the vendor's retry delay is kept"
+        assert caught.value.http_status == 403, "the client fills in the status"
+        assert caught.value.details["correlation_id"] == "job-7", "and the request details"
+        server.fail_next(1, status=403, body={"message": "no access", "category": "MISSING_SCOPES"})
+        with pytest.raises(AuthError, match="MISSING_SCOPES: no access"):
+            client.get("items")
+        assert client.get("items").status_code == 200, "success never reaches the classifier"
+    assert seen == [403, 403], f"the hook sees error answers only: {seen}"
 
 
 def test_404_is_business_unless_expected(server, client):

@@ -261,3 +261,63 @@ def test_install_is_idempotent():
     factory = logging.getLogRecordFactory()
     install_log_redaction()
     assert logging.getLogRecordFactory() is factory, "installing twice must not wrap twice"
+
+
+def test_redaction_of_deeply_nested_data_does_not_recurse():
+    """A hostile webhook body nested far deeper than Python's recursion limit."""
+    depth = 5000
+    data = current = {}
+    for _ in range(depth):
+        current["child"] = {"api_key": "k-123456", "n": [1, (2, 3)]}
+        current = current["child"]
+    redacted = redact_mapping(data)
+    node, seen = redacted, 0
+    while "child" in node:
+        node = node["child"]
+        seen += 1
+        assert node["api_key"] == REDACTED
+        assert node["n"] == [1, (2, 3)], "lists stay lists, tuples stay tuples"
+    assert seen == depth
+    assert data["child"]["api_key"] == "k-123456", "the original is not modified"
+
+
+class Params:
+    """Same shape as odoo.api.Params, which Odoo logs RPC arguments with."""
+
+    def __init__(self, args, kwargs):
+        self.args = args
+        self.kwargs = kwargs
+
+    def __str__(self):
+        return ", ".join(
+            [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        )
+
+
+def test_rpc_arguments_are_redacted_by_key_before_the_secret_is_known(captured_logger):
+    """Odoo logs "call connector.backend(5,).web_save(...)" at debug level before the method
+    runs, so before the vault has registered the new credential: redacted by its field name."""
+    logger, stream = captured_logger
+    token = unique_secret("typed-token-")
+    params = Params(
+        [[5], {"api_token": token, "name": "Harvest", "webhook_secret": token + "-w"}],
+        {"specification": {"name": {}}, "context": {"lang": "en_US"}},
+    )
+    logger.debug("call %s.%s(%s)", "connector.backend(5,)", "web_save", params)
+    output = stream.getvalue()
+    assert token not in output, f"a typed credential reached the debug log:\n{output}"
+    assert "'name': 'Harvest'" in output, "everything else stays readable"
+    assert params.args[1]["api_token"] == token, "the caller's arguments are not modified"
+
+
+def test_secret_query_parameters_in_access_log_lines_are_redacted(captured_logger):
+    logger, stream = captured_logger
+    logger.info(
+        '"%s" %s %s',
+        "GET /connector_crm/oauth/callback?code=abc123xyz&state=5.n0nce HTTP/1.1",
+        302,
+        0,
+    )
+    output = stream.getvalue()
+    assert "abc123xyz" not in output, f"an authorization code reached the access log:\n{output}"
+    assert "code=***" in output and "state=5.n0nce" in output, output

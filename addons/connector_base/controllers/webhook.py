@@ -1,29 +1,93 @@
-"""Webhook intake: verify, queue durably, answer fast.
+"""Webhook intake: verify, queue durably, answer fast, whatever the request holds.
 
 URL: ``/connector/webhook/<database>/<backend key>`` (shown on the backend form). The database is
 in the URL so that the route works on servers with several databases and no dbfilter; for that,
 connector_base must be a server-wide module (``server_wide_modules = base,web,connector_base``),
 otherwise Odoo only routes it when the request resolves to one database (dbfilter or mono-db).
 
-Answers: 401 bad/stale signature (nothing stored), 404 unknown backend, 413 body too large,
-200 with the queued job ids otherwise; a signed but unparseable body is stored as a
-needs-attention job with its raw body and still gets 200 (the sender must not retry forever).
+Answers (readme/DESCRIPTION.md, Webhooks): 404 unknown database or backend, 405 not a POST,
+400 a body that cannot be read off the connection (malformed chunking, cut short), 413 body too
+large, 401 bad/stale signature (nothing stored), 503 signatures cannot be checked on this server
+now (retry later), 200 with the queued job ids; a signed but unreadable body is stored as a
+needs-attention job with its raw body and gets 200 (the sender must not retry forever).
+
+The route has a dispatcher of its own: Odoo's ``http`` dispatcher parses form-encoded and
+multipart bodies before the controller runs, which consumes the raw body a signature is computed
+on. This one reads the raw bytes (bounded, chunked bodies too) and never parses a form.
 """
 
 import functools
 import json
 import logging
+import re
 import time
 from contextlib import closing
 
+from werkzeug.exceptions import ClientDisconnected
+
 from odoo import SUPERUSER_ID, api, http, sql_db
-from odoo.http import request
+from odoo.http import HttpDispatcher, request
 from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 
-from ..models.connector_backend import WEBHOOK_HARD_MAX_BYTES as HARD_MAX_BYTES
+from ..const import WEBHOOK_HARD_MAX_BYTES
 
 _logger = logging.getLogger(__name__)
+
+# Odoo's own rule for database names (odoo.service.db.DBNAME_PATTERN).
+DBNAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+READ_CHUNK = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class WebhookDispatcher(HttpDispatcher):
+    """``type="connector_webhook"`` routes: the body is read raw, never parsed as a form."""
+
+    routing_type = "connector_webhook"
+
+    def dispatch(self, endpoint, args):
+        # Only the route's own arguments: no form parsing (and no CSRF token: csrf=False).
+        self.request.params = dict(args)
+        if self.request.db:
+            return self.request.registry["ir.http"]._dispatch(endpoint)
+        return endpoint(**self.request.params)
+
+
+def read_raw_body(httprequest, limit):
+    """The request body as bytes, at most ``limit`` (BodyTooLarge beyond), read once.
+
+    Cached on the request: Odoo retries a request's transaction after a serialization failure
+    and the connection can be read only once. Chunked bodies (no Content-Length) are read from
+    the input stream, which Odoo's request wrapper does not expose.
+    """
+    wrapped = getattr(httprequest, "_HTTPRequest__wrapped", httprequest)
+    cached = getattr(wrapped, "_connector_raw_body", None)
+    if cached is not None:
+        return cached
+    length = httprequest.content_length
+    if length is not None and length > limit:
+        raise BodyTooLarge()
+    stream = wrapped.stream if hasattr(wrapped, "stream") else None
+    if stream is None:
+        body = httprequest.get_data()
+    else:
+        parts, size = [], 0
+        while True:
+            chunk = stream.read(READ_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge()
+            parts.append(chunk)
+        body = b"".join(parts)
+    if len(body) > limit:
+        raise BodyTooLarge()
+    wrapped._connector_raw_body = body
+    return body
 
 
 def _json_response(status, data):
@@ -37,6 +101,8 @@ def _json_response(status, data):
 def database_allowed(dbname):
     """The database named in the URL is visible to this host (dbfilter) and has connector_base
     installed; otherwise the URL is unknown (404), never a server error."""
+    if not dbname or not DBNAME_PATTERN.fullmatch(dbname):
+        return False
     if request.db:
         return request.db == dbname
     try:
@@ -85,7 +151,7 @@ def run_in_database(dbname, function):
 class ConnectorWebhookController(http.Controller):
     @http.route(
         "/connector/webhook/<string:dbname>/<string:key>",
-        type="http",
+        type="connector_webhook",
         auth="none",
         methods=["POST"],
         csrf=False,
@@ -96,17 +162,14 @@ class ConnectorWebhookController(http.Controller):
         if not database_allowed(dbname):
             return _json_response(404, {"error": "unknown webhook URL"})
         httprequest = request.httprequest
-        length = httprequest.content_length
-        if length is not None and length > HARD_MAX_BYTES:
+        try:
+            body = read_raw_body(httprequest, WEBHOOK_HARD_MAX_BYTES)
+        except BodyTooLarge:
             return _json_response(413, {"error": "body too large"})
-        # Read at most the hard limit (+1 byte to detect a chunked body that exceeds it).
-        body = (
-            httprequest.stream.read(HARD_MAX_BYTES + 1)
-            if length is None
-            else httprequest.get_data()
-        )
-        if len(body) > HARD_MAX_BYTES:
-            return _json_response(413, {"error": "body too large"})
+        except (ClientDisconnected, OSError, ValueError) as exc:
+            # Cut short, or chunked encoding that does not parse: nothing to verify.
+            _logger.warning("connector webhook: unreadable request body (%s)", exc)
+            return _json_response(400, {"error": "the request body could not be read"})
         path = httprequest.full_path if httprequest.query_string else httprequest.path
         headers = dict(httprequest.headers.items())
         status, data = run_in_database(

@@ -19,9 +19,6 @@ from .redaction import SECRETS, redact_url
 
 _logger = logging.getLogger(__name__)
 
-# Salesforce answers 403 with this code when the org's daily API request limit is used up.
-SALESFORCE_LIMIT_CODE = "REQUEST_LIMIT_EXCEEDED"
-SALESFORCE_LIMIT_RETRY_AFTER = 3600.0
 _MAX_REMOTE_MESSAGE = 1000
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
 
@@ -79,7 +76,7 @@ class BearerTokenAuth(AuthProvider):
         )
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
     try:
         return urlsplit(url).hostname or url
     except ValueError:
@@ -177,6 +174,7 @@ class HttpClient:
         default_headers: dict | None = None,
         quick_retries: int = 0,
         quick_retry_wait: float = 0.25,
+        classify_error=None,
     ):
         if not timeout:
             raise ValueError("timeout is required: a request without one can hang a worker")
@@ -195,6 +193,9 @@ class HttpClient:
         # Longer outages, and waits the remote asks for, go back to the queue's backoff.
         self.quick_retries = quick_retries
         self.quick_retry_wait = quick_retry_wait
+        # The remote system's own error knowledge (its adapter's hook): called with an error
+        # response, returns a connector error, or None for the generic mapping below.
+        self.classify_error = classify_error
 
     def close(self) -> None:
         """Close the underlying session when this client created it."""
@@ -366,7 +367,7 @@ class HttpClient:
         return response
 
     def _network_error(self, method, url, timeout, exc):
-        host = _host(url)
+        host = host_of(url)
         connect_timeout, read_timeout = (
             timeout if isinstance(timeout, tuple) else (timeout, timeout)
         )
@@ -422,11 +423,18 @@ class HttpClient:
                 details=self._details(method, response),
             )
 
-        host = _host(response.url)
+        host = host_of(response.url)
         remote = remote_error_message(response)
         details = self._details(method, response, remote)
         target = f"{method} {redact_url(response.url)}"
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
+
+        if self.classify_error is not None:
+            error = self.classify_error(response)
+            if error is not None:
+                error.http_status = error.http_status or status
+                error.details = error.details or details
+                raise error
 
         if status == 429:
             when = f"after {retry_after:g}s as requested" if retry_after is not None else "later"
@@ -454,15 +462,6 @@ class HttpClient:
                 details=details,
             )
         if status == 403:
-            if SALESFORCE_LIMIT_CODE in (response.text or ""):
-                raise TransientError(
-                    f"{host} reports its daily API request limit is exhausted "
-                    f"({SALESFORCE_LIMIT_CODE}): {remote}. The job will be retried in an hour; "
-                    "raise the remote API limit or reduce the synchronisation volume.",
-                    retry_after=SALESFORCE_LIMIT_RETRY_AFTER,
-                    http_status=status,
-                    details=details,
-                )
             raise AuthError(
                 f"{host} denied permission (HTTP 403) for {target}: {remote}. Grant the "
                 "integration user access to this object or operation, or fix the backend "

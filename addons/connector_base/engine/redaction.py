@@ -8,6 +8,7 @@ Two complementary mechanisms:
   traceback quoting a password does not reach the log.
 """
 
+import copy as copy_module
 import logging
 import re
 import threading
@@ -33,6 +34,7 @@ _SECRET_HEADERS = frozenset(
 )
 # "Bearer abc", "Basic abc", "Digest ...": keep the scheme word, it helps debugging.
 _AUTH_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\s+\S")
+_CONTAINERS = (Mapping, list, tuple)
 
 
 def is_secret_key(name) -> bool:
@@ -44,20 +46,82 @@ def redact_mapping(value):
     """Return a deep copy of ``value`` (dicts, lists, tuples) with secret-looking keys redacted.
 
     None and empty strings under secret keys are kept: they reveal nothing and show that the
-    secret is missing, which is what one is usually debugging.
+    secret is missing, which is what one is usually debugging. Iterative, so that data nested
+    deeper than Python's recursion limit (a hostile webhook body) cannot crash the caller.
     """
-    if isinstance(value, Mapping):
-        return {
-            key: (
-                REDACTED if is_secret_key(key) and item not in (None, "") else redact_mapping(item)
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [redact_mapping(item) for item in value]
-    if isinstance(value, tuple):
-        return tuple(redact_mapping(item) for item in value)
-    return value
+    if not isinstance(value, _CONTAINERS):
+        return value
+    root = {} if isinstance(value, Mapping) else []
+    made = [(root, isinstance(value, tuple), None, None)]
+    stack = [(value, root)]
+    while stack:
+        source, target = stack.pop()
+        is_mapping = isinstance(source, Mapping)
+        for key, item in source.items() if is_mapping else enumerate(source):
+            if is_mapping and is_secret_key(key) and item not in (None, ""):
+                copy = REDACTED
+            elif isinstance(item, _CONTAINERS):
+                copy = {} if isinstance(item, Mapping) else []
+                made.append((copy, isinstance(item, tuple), target, key))
+                stack.append((item, copy))
+            else:
+                copy = item
+            if is_mapping:
+                target[key] = copy
+            else:
+                target.append(copy)
+    # Tuples are built as lists, then frozen children first (they were made after their parents).
+    for copy, was_tuple, parent, key in reversed(made):
+        if was_tuple:
+            if parent is None:
+                root = tuple(copy)
+            else:
+                parent[key] = tuple(copy)
+    return root
+
+
+def redact_log_args(args):
+    """Log record arguments with secret-looking keys redacted in the containers among them.
+
+    Odoo logs RPC calls at debug level with their arguments (``odoo.api``: "call %s.%s(%s)"
+    with a ``Params`` object), before the called method could register a new credential with
+    the registry below: the values typed into a credential field are redacted here by key name.
+    Returns ``args`` itself when there is nothing to redact.
+    """
+    if isinstance(args, Mapping):
+        return redact_mapping(args)
+    if not isinstance(args, tuple):
+        return args
+    changed = False
+    redacted = []
+    for arg in args:
+        new = arg
+        if isinstance(arg, _CONTAINERS):
+            new = redact_mapping(arg)
+        elif hasattr(arg, "args") and hasattr(arg, "kwargs") and type(arg).__name__ == "Params":
+            new = copy_module.copy(arg)
+            new.args = redact_mapping(list(arg.args))
+            new.kwargs = redact_mapping(dict(arg.kwargs))
+        changed = changed or new is not arg
+        redacted.append(new)
+    return tuple(redacted) if changed else args
+
+
+_QUERY_PARAM = re.compile(r"(?<=[?&])([^=&\s#\"'<>]+)=([^&\s#\"'<>]*)")
+
+
+def redact_query_text(text: str) -> str:
+    """Redact secret-looking query parameters of URLs written inside free text (access logs:
+    "GET /callback?code=...&state=... HTTP/1.1")."""
+    if not isinstance(text, str) or "=" not in text:
+        return text
+
+    def replace(match):
+        name = match.group(1)
+        secret = _is_secret_query_name(unquote_plus(name))
+        return f"{name}={REDACTED}" if secret else match.group(0)
+
+    return _QUERY_PARAM.sub(replace, text)
 
 
 def redact_headers(headers: Mapping) -> dict:
@@ -74,12 +138,21 @@ def redact_headers(headers: Mapping) -> dict:
     return redacted
 
 
+# Query parameters secret by their exact name in URLs: the OAuth 2.0 authorization code of a
+# "Connect" callback (RFC 6749 4.1.2) is a short-lived credential; as a payload key, "code" is not.
+_SECRET_QUERY_NAMES = frozenset({"code"})
+
+
+def _is_secret_query_name(name: str) -> bool:
+    return name.lower() in _SECRET_QUERY_NAMES or is_secret_key(name)
+
+
 def _redact_query(query: str) -> str:
     # Edited piecewise rather than parse/re-encode, so the rest of the URL stays byte-identical.
     parts = []
     for part in query.split("&"):
         name, sep, _value = part.partition("=")
-        if sep and is_secret_key(unquote_plus(name)):
+        if sep and _is_secret_query_name(unquote_plus(name)):
             part = f"{name}={REDACTED}"
         parts.append(part)
     return "&".join(parts)
@@ -176,16 +249,38 @@ _install_lock = threading.Lock()
 _installed = False
 
 
+def _may_hold_query(record) -> bool:
+    """Cheap pre-check: could the formatted message hold ``name=value`` pairs?"""
+    if "=" in str(record.msg):
+        return True
+    args = record.args if isinstance(record.args, tuple) else ()
+    return any(isinstance(arg, str) and "=" in arg for arg in args)
+
+
 def redact_log_record(record: logging.LogRecord) -> None:
-    """Redact registered secrets from one log record, in place (cheap when none is registered)."""
-    if not len(SECRETS):  # cheap path: nothing registered yet
+    """Redact secrets from one log record, in place: credential-like keys in its arguments,
+    secret query parameters in the text, and every registered secret value. A record with
+    nothing of the kind is not even formatted (cheap path)."""
+    args = record.args
+    if args:
+        redacted_args = redact_log_args(args)
+        if redacted_args is not args:
+            record.args = redacted_args
+    registered = len(SECRETS)
+    if not registered and not _may_hold_query(record):
         return
     try:
         message = record.getMessage()
     except Exception:  # bad format args: logging reports them itself
         return
-    record.msg = SECRETS.redact(message)
-    record.args = ()
+    redacted = redact_query_text(message)
+    if registered:
+        redacted = SECRETS.redact(redacted)
+    if redacted != message:
+        record.msg = redacted
+        record.args = ()
+    if not registered:
+        return
     if record.exc_info and not record.exc_text:
         # Formatter.format() reuses exc_text, so the traceback is rendered redacted.
         record.exc_text = SECRETS.redact(logging.Formatter().formatException(record.exc_info))

@@ -1,4 +1,4 @@
-"""Monitoring of connector.backend: the dashboard figures, health from failure rates, alerts."""
+"""Monitoring of connector.backend: the dashboard figures and the Prometheus metrics."""
 
 import logging
 from datetime import timedelta
@@ -6,20 +6,21 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 
 from ..const import (
+    BACKEND_ACTIVE,
+    BLOCKING_STATES,
     HEALTH_DEGRADED,
     HEALTH_DOWN,
     HEALTH_OK,
     JOB_DEAD,
+    JOB_DONE,
     JOB_NEEDS_ATTENTION,
     JOB_PENDING,
     JOB_RUNNING,
+    OUTCOME_DONE,
 )
 from ..engine import prometheus
 
 _logger = logging.getLogger(__name__)
-
-DEGRADED_FAILURE_RATE = 0.2  # share of failed attempts over 15 min that marks a backend degraded
-DEGRADED_MIN_ATTEMPTS = 10
 
 
 class ConnectorBackendMonitoring(models.Model):
@@ -90,9 +91,9 @@ class ConnectorBackendMonitoring(models.Model):
                       EXTRACT(EPOCH FROM (%s - min(create_date))) / 60
                FROM connector_job
                WHERE backend_id = ANY(%s)
-                 AND state IN ('pending', 'running', 'needs_attention', 'dead')
+                 AND state IN %s
                GROUP BY backend_id, state""",
-            (now, backend_ids),
+            (now, backend_ids, BLOCKING_STATES),
         )
         for backend_id, state, count, oldest in cr.fetchall():
             stats[backend_id][state] = count
@@ -105,9 +106,14 @@ class ConnectorBackendMonitoring(models.Model):
                       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_s),
                       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_s)
                FROM connector_job
-               WHERE backend_id = ANY(%(ids)s) AND state = 'done' AND done_at >= %(h24)s
+               WHERE backend_id = ANY(%(ids)s) AND state = %(done)s AND done_at >= %(h24)s
                GROUP BY backend_id""",
-            {"h1": now - timedelta(hours=1), "h24": now - timedelta(hours=24), "ids": backend_ids},
+            {
+                "h1": now - timedelta(hours=1),
+                "h24": now - timedelta(hours=24),
+                "ids": backend_ids,
+                "done": JOB_DONE,
+            },
         )
         for backend_id, done_1h, done_24h, p50, p95 in cr.fetchall():
             stats[backend_id].update(
@@ -119,13 +125,18 @@ class ConnectorBackendMonitoring(models.Model):
         cr.execute(
             """SELECT j.backend_id,
                       count(*) FILTER (WHERE a.ended_at >= %(h1)s),
-                      count(*) FILTER (WHERE a.ended_at >= %(h1)s AND a.outcome != 'done'),
+                      count(*) FILTER (WHERE a.ended_at >= %(h1)s AND a.outcome != %(done)s),
                       count(*),
-                      count(*) FILTER (WHERE a.outcome != 'done')
+                      count(*) FILTER (WHERE a.outcome != %(done)s)
                FROM connector_job_attempt a JOIN connector_job j ON j.id = a.job_id
                WHERE j.backend_id = ANY(%(ids)s) AND a.ended_at >= %(h24)s
                GROUP BY j.backend_id""",
-            {"h1": now - timedelta(hours=1), "h24": now - timedelta(hours=24), "ids": backend_ids},
+            {
+                "h1": now - timedelta(hours=1),
+                "h24": now - timedelta(hours=24),
+                "ids": backend_ids,
+                "done": OUTCOME_DONE,
+            },
         )
         for backend_id, total_1h, failed_1h, total_24h, failed_24h in cr.fetchall():
             stats[backend_id].update(
@@ -165,201 +176,6 @@ class ConnectorBackendMonitoring(models.Model):
             "domain": [("backend_id", "=", self.id)],
             "context": {"default_backend_id": self.id},
         }
-
-    # ------------------------------------------------------------------------------------------
-    # Health from failure rates, and alerts
-    # ------------------------------------------------------------------------------------------
-
-    @api.model
-    def _refresh_degraded_health(self, now):
-        """Degraded when many recent attempts failed; OK again when they stop failing."""
-        backends = self.sudo().search([("state", "=", "active"), ("health", "!=", HEALTH_DOWN)])
-        if not backends:
-            return
-        self.env.cr.execute(
-            """SELECT j.backend_id, count(*), count(*) FILTER (WHERE a.outcome != 'done')
-               FROM connector_job_attempt a JOIN connector_job j ON j.id = a.job_id
-               WHERE j.backend_id = ANY(%s) AND a.ended_at >= %s
-               GROUP BY j.backend_id""",
-            (backends.ids, now - timedelta(minutes=15)),
-        )
-        rates = {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
-        for backend in backends:
-            total, failed = rates.get(backend.id, (0, 0))
-            rate = failed / total if total else 0.0
-            if total >= DEGRADED_MIN_ATTEMPTS and rate >= DEGRADED_FAILURE_RATE:
-                backend._set_health(
-                    HEALTH_DEGRADED,
-                    _(
-                        "%(failed)s of %(total)s attempts failed in the last 15 minutes.",
-                        failed=failed,
-                        total=total,
-                    ),
-                )
-            elif backend.health == HEALTH_DEGRADED and rate < DEGRADED_FAILURE_RATE / 2:
-                backend._set_health(HEALTH_OK, _("Failure rate back to normal."))
-
-    @api.model
-    def _cron_check_alerts(self):
-        """Raise an activity for connector managers when a threshold is crossed."""
-        now = fields.Datetime.now()
-        Job = self.env["connector.job"]
-        self._refresh_degraded_health(now)
-        self._probe_down_backends()
-        backends = self.sudo().search([("state", "=", "active")])
-        stats = self._monitoring_stats(backends.ids, now)
-        factor = Job._queue_setting("alert_stale_stream_factor")
-        problems_by_backend = {}
-        for backend in backends:
-            data = stats.get(backend.id, {})
-            problems = []
-            dead = data.get(JOB_DEAD, 0)
-            if dead >= Job._queue_setting("alert_dead_jobs"):
-                problems.append(
-                    (
-                        _("Dead jobs"),
-                        _("%s dead job(s) wait for a decision (retry or cancel).", dead),
-                    )
-                )
-            backlog_limit = Job._queue_setting("alert_backlog_minutes")
-            oldest = data.get("oldest_pending_minutes", 0)
-            if oldest >= backlog_limit:
-                problems.append(
-                    (
-                        _("Backlog"),
-                        _(
-                            "The oldest pending job has waited %(minutes)s minutes (limit %(limit)s).",
-                            minutes=int(oldest),
-                            limit=backlog_limit,
-                        ),
-                    )
-                )
-            rate_limit = Job._queue_setting("alert_failure_rate")
-            if (
-                data.get("attempts_1h", 0) >= Job._queue_setting("alert_failure_min_attempts")
-                and data.get("failure_rate_1h", 0) >= rate_limit
-            ):
-                problems.append(
-                    (
-                        _("Failure rate"),
-                        _(
-                            "%(rate)s%% of attempts failed in the last hour (limit %(limit)s%%).",
-                            rate=data["failure_rate_1h"],
-                            limit=rate_limit,
-                        ),
-                    )
-                )
-            stale = backend.stream_ids.filtered("is_stale")
-            for stream in stale:
-                problems.append(
-                    (
-                        _("Stale stream %s", stream.name),
-                        _(
-                            "Stream %(stream)s has not synced successfully for more than %(factor)s "
-                            "sync intervals (last success: %(when)s).",
-                            stream=stream.name,
-                            factor=factor,
-                            when=stream.last_success_at or _("never"),
-                        ),
-                    )
-                )
-            if backend.health == HEALTH_DOWN:
-                problems.append(
-                    (_("Backend down"), _("The backend is down: %s", backend.health_reason or ""))
-                )
-            problems_by_backend[backend] = problems
-        runner_problems = self._runner_problems(now)
-        for backend, problems in problems_by_backend.items():
-            problems.extend(runner_problems)
-            for title, detail in problems:
-                backend._raise_alert(title, detail)
-        return problems_by_backend
-
-    @api.model
-    def _runner_problems(self, now):
-        """A queue-runner cron that is inactive or has not run recently stops all syncing."""
-        problems = []
-        limit = timedelta(
-            minutes=self.env["connector.job"]._queue_setting("alert_runner_stale_minutes")
-        )
-        crons = self.env["connector.job"]._runner_crons_all()
-        if not crons.filtered("active"):
-            problems.append(
-                (
-                    _("Queue runners stopped"),
-                    _("No queue-runner cron is active: no job runs. Reactivate them in Settings."),
-                )
-            )
-        for cron in crons:
-            if not cron.active:
-                problems.append(
-                    (
-                        _("Queue runner %s inactive", cron.name),
-                        _(
-                            "Queue runner '%(cron)s' is inactive (Odoo deactivates a cron that fails "
-                            "repeatedly; check the server log, then reactivate it).",
-                            cron=cron.name,
-                        ),
-                    )
-                )
-            elif not cron.lastcall or now - cron.lastcall > limit:
-                problems.append(
-                    (
-                        _("Queue runner %s late", cron.name),
-                        _(
-                            "Queue runner '%(cron)s' has not run since %(when)s: check that the server "
-                            "runs cron workers (max_cron_threads > 0).",
-                            cron=cron.name,
-                            when=cron.lastcall or _("it was created"),
-                        ),
-                    )
-                )
-        return problems
-
-    @api.model
-    def _probe_down_backends(self):
-        """Backends down for an auth/config reason are probed again with Test connection."""
-        for backend in self.sudo().search([("state", "=", "active"), ("health", "=", HEALTH_DOWN)]):
-            try:
-                with self.env.cr.savepoint():
-                    message = backend._connector_test_connection()
-            except Exception as exc:
-                _logger.info("connector backend %s still down: %s", backend.id, exc)
-                continue
-            backend._set_health(HEALTH_OK, _("Reachable again: %s", message))
-
-    def _raise_alert(self, title, detail):
-        """One open activity per manager and kind of problem: not repeated while it is open
-        (its note is refreshed with the latest figures)."""
-        self.ensure_one()
-        summary = _("Connector alert: %s", title)
-        activity_type = self.env.ref("connector_base.mail_activity_type_connector_alert")
-        managers = self.env.ref("connector_base.group_connector_manager").users.filtered(
-            lambda u: not u.share and u.active and self.company_id in u.company_ids
-        ) - self.env.ref("base.user_root")
-        existing = (
-            self.env["mail.activity"]
-            .sudo()
-            .search(
-                [
-                    ("res_model", "=", self._name),
-                    ("res_id", "=", self.id),
-                    ("activity_type_id", "=", activity_type.id),
-                    ("summary", "=", summary[:250]),
-                ]
-            )
-        )
-        existing.write({"note": detail})
-        already = set(existing.mapped("user_id").ids)
-        for user in managers:
-            if user.id in already:
-                continue
-            self.sudo().activity_schedule(
-                activity_type_id=activity_type.id,
-                summary=summary[:250],
-                note=detail,
-                user_id=user.id,
-            )
 
     # ------------------------------------------------------------------------------------------
     # Prometheus
@@ -431,7 +247,7 @@ class ConnectorBackendMonitoring(models.Model):
                 "connector_backend_active",
                 "gauge",
                 "1 when the backend is active (not paused).",
-                [(labels(b), 1 if b.state == "active" else 0) for b in backends],
+                [(labels(b), 1 if b.state == BACKEND_ACTIVE else 0) for b in backends],
             ),
             (
                 "connector_stream_last_success_timestamp_seconds",

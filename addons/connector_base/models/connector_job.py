@@ -1,37 +1,53 @@
 import json
 import logging
-import time
 import uuid
-from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError
 from odoo.tools import SQL, create_index
 
 from ..const import (
     BLOCKING_STATES,
-    CANCELLABLE_STATES,
     CTX_CORRELATION_ID,
     CTX_JOB_ID,
-    JOB_DEAD,
+    DIRECTION_INTERNAL,
+    DIRECTIONS,
     JOB_NEEDS_ATTENTION,
     JOB_PENDING,
+    JOB_RUNNING,
     JOB_STATES,
-    PURGE_BATCH_SIZE,
-    RETRYABLE_STATES,
+    MAX_KEY_LENGTH,
+    SOURCE_SYSTEM,
+    SOURCES,
 )
-from ..engine.errors import BusinessError
+from ..engine.errors import AUTH, BUSINESS, TRANSIENT, UNEXPECTED, BusinessError
+from ..engine.keys import storable_key
 from ..engine.redaction import redact_mapping
 
 _logger = logging.getLogger(__name__)
 
 ENQUEUE_CHUNK = 1000
 ERROR_CLASSES = [
-    ("transient", "Transient"),
-    ("business", "Business"),
-    ("auth", "Authentication / configuration"),
-    ("unexpected", "Unexpected (bug)"),
+    (TRANSIENT, "Transient"),
+    (BUSINESS, "Business"),
+    (AUTH, "Authentication / configuration"),
+    (UNEXPECTED, "Unexpected (bug)"),
 ]
+# What a job is about and where it came from: fixed when it is queued. Changing them would run
+# other work than what was queued, as the integration user (cancel the job and queue another).
+IMMUTABLE_FIELDS = frozenset(
+    {
+        "backend_id",
+        "company_id",
+        "operation",
+        "direction",
+        "source",
+        "idempotency_key",
+        "record_key",
+        "correlation_id",
+        "parent_id",
+    }
+)
 
 
 class ConnectorJob(models.Model):
@@ -41,6 +57,10 @@ class ConnectorJob(models.Model):
     the queue-runner crons with SKIP LOCKED and a lease, run each in its own savepoint and
     committed one by one (see connector_job_runner.py). A job about a remote record (record_key)
     never runs before or beside an earlier unfinished job about the same record.
+
+    Nobody changes a job through the ORM (no group has write access, and ``write`` refuses its
+    identity fields even to the superuser): its state moves through the runner and the audited
+    actions Retry, Cancel and Edit payload (connector_job_actions.py).
     """
 
     _name = "connector.job"
@@ -55,22 +75,9 @@ class ConnectorJob(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     operation = fields.Char(required=True, index=True, readonly=True)
     direction = fields.Selection(
-        [("inbound", "Inbound"), ("outbound", "Outbound"), ("internal", "Internal")],
-        required=True,
-        default="internal",
-        readonly=True,
+        DIRECTIONS, required=True, default=DIRECTION_INTERNAL, readonly=True
     )
-    source = fields.Selection(
-        [
-            ("webhook", "Webhook"),
-            ("pull", "Scheduled pull"),
-            ("user", "User"),
-            ("system", "System"),
-            ("replay", "Replay"),
-        ],
-        default="system",
-        readonly=True,
-    )
+    source = fields.Selection(SOURCES, default=SOURCE_SYSTEM, readonly=True)
     state = fields.Selection(
         JOB_STATES, required=True, default=JOB_PENDING, index=True, readonly=True
     )
@@ -87,7 +94,12 @@ class ConnectorJob(models.Model):
     )
     attempts = fields.Integer(string="Attempts made", readonly=True, default=0)
     max_attempts = fields.Integer(readonly=True, default=8)
-    lease_until = fields.Datetime(readonly=True)
+    lease_until = fields.Datetime(
+        string="Lease until",
+        readonly=True,
+        help="When the claim of the runner running this job expires unless it is renewed (the "
+        "runner's heartbeat renews it while the runner is alive).",
+    )
     claimed_by = fields.Char(
         readonly=True, help="Runner (host:pid:thread/claim) holding the lease."
     )
@@ -133,7 +145,7 @@ class ConnectorJob(models.Model):
             "connector_job_claimable_idx",
             self._table,
             ["backend_id", "priority", "id"],
-            where="state = 'pending'",
+            where=f"state = '{JOB_PENDING}'",
         )
         # Per-record order: "is there an earlier unfinished job about the same record?"
         create_index(
@@ -141,15 +153,22 @@ class ConnectorJob(models.Model):
             "connector_job_record_order_idx",
             self._table,
             ["backend_id", "record_key", "id"],
-            where="state IN ('pending', 'running', 'needs_attention', 'dead') "
-            "AND record_key IS NOT NULL",
+            where=f"state IN {BLOCKING_STATES!r} AND record_key IS NOT NULL",
         )
         create_index(
             self.env.cr,
             "connector_job_lease_idx",
             self._table,
             ["lease_until"],
-            where="state = 'running'",
+            where=f"state = '{JOB_RUNNING}'",
+        )
+        # The jobs of one claim (lease renewal by the heartbeat, release, fencing).
+        create_index(
+            self.env.cr,
+            "connector_job_claim_idx",
+            self._table,
+            ["claimed_by"],
+            where=f"state = '{JOB_RUNNING}'",
         )
         create_index(
             self.env.cr,
@@ -213,6 +232,41 @@ class ConnectorJob(models.Model):
             ) from None
 
     # ------------------------------------------------------------------------------------------
+    # Least privilege: a job is not edited through the ORM
+    # ------------------------------------------------------------------------------------------
+
+    def write(self, vals):
+        """Refuse what would let a user make the integration user run other work.
+
+        The identity of a job (backend, operation, keys...) never changes. Its payload changes
+        only through the audited edit of a Connector Manager (``_replace_payload``), here too
+        when it arrives through the ORM, JSON-RPC or an import. Everything else is the queue's
+        bookkeeping, which the runner writes in SQL: through the ORM, superuser only.
+        """
+        immutable = sorted(IMMUTABLE_FIELDS & set(vals))
+        if immutable:
+            raise AccessError(
+                _(
+                    "The %(fields)s of a job cannot be changed: cancel the job and queue the "
+                    "work again.",
+                    fields=", ".join(immutable),
+                )
+            )
+        vals = dict(vals)
+        if "payload" in vals:
+            payload = vals.pop("payload")
+            for job in self:
+                job._replace_payload(payload or "{}", _("Payload written directly"))
+        if vals and not self.env.su:
+            raise AccessError(
+                _(
+                    "Jobs change only through Retry, Cancel and Edit payload (fields: %s).",
+                    ", ".join(sorted(vals)),
+                )
+            )
+        return super().write(vals) if vals else True
+
+    # ------------------------------------------------------------------------------------------
     # Enqueue: durable first, deduplicated by the database
     # ------------------------------------------------------------------------------------------
 
@@ -224,7 +278,9 @@ class ConnectorJob(models.Model):
         credential-like keys are redacted), ``idempotency_key`` (default: a new UUID, i.e. no
         dedup), ``record_key``, ``direction``, ``source``, ``priority``, ``eta``,
         ``correlation_id``, ``max_attempts``, ``parent_id``, ``state`` (only ``needs_attention``
-        for items that need a person from the start, with ``last_error``).
+        for items that need a person from the start, with ``last_error``). Keys that are too
+        long or hold characters PostgreSQL cannot store are replaced by a digest form
+        (``engine/keys.py``), so any remote id is a valid key.
 
         Returns the jobs, in the order of the specs (existing ones for duplicate keys). The
         unique index makes two transactions racing on one key create one job: the second waits
@@ -241,7 +297,9 @@ class ConnectorJob(models.Model):
         keys = []
         rows = []
         for spec in specs:
-            key = spec.get("idempotency_key") or f"uuid:{uuid.uuid4()}"
+            key = storable_key(
+                spec.get("idempotency_key") or f"uuid:{uuid.uuid4()}", MAX_KEY_LENGTH
+            )
             keys.append(key)
             state = spec.get("state") or JOB_PENDING
             if state not in (JOB_PENDING, JOB_NEEDS_ATTENTION):
@@ -253,19 +311,22 @@ class ConnectorJob(models.Model):
                     backend.id,
                     backend.company_id.id,
                     spec["operation"],
-                    spec.get("direction") or "internal",
-                    spec.get("source") or "system",
+                    spec.get("direction") or DIRECTION_INTERNAL,
+                    spec.get("source") or SOURCE_SYSTEM,
                     state,
                     key,
-                    spec.get("record_key"),
+                    storable_key(spec.get("record_key"), MAX_KEY_LENGTH),
                     json.dumps(redact_mapping(spec.get("payload") or {}), default=str),
                     spec.get("priority", 10),
                     spec.get("eta") or now,
                     spec.get("max_attempts") or backend.max_attempts,
-                    spec.get("correlation_id") or default_correlation or uuid.uuid4().hex,
+                    storable_key(
+                        spec.get("correlation_id") or default_correlation or uuid.uuid4().hex,
+                        MAX_KEY_LENGTH,
+                    ),
                     spec.get("parent_id") or parent,
                     spec.get("last_error"),
-                    "business" if state == JOB_NEEDS_ATTENTION else None,
+                    BUSINESS if state == JOB_NEEDS_ATTENTION else None,
                     uid,
                     now,
                     uid,
@@ -295,238 +356,3 @@ class ConnectorJob(models.Model):
         if created and trigger:
             self._trigger_runners()
         return self.browse([ids_by_key[key] for key in keys])
-
-    @api.model
-    def _trigger_runners(self):
-        """Wake every queue-runner cron (several runners drain the queue in parallel)."""
-        for cron in self._runner_crons():
-            cron._trigger()
-
-    @api.model
-    def _runner_crons(self):
-        return (
-            self.env["ir.cron"]
-            .sudo()
-            .search([*self._runner_cron_domain(), ("active", "=", True)], order="id")
-        )
-
-    @api.model
-    def _sync_runner_crons(self, count):
-        """Keep exactly ``count`` active queue-runner crons (copies of the first one)."""
-        crons = self._runner_crons_all()
-        if not crons:
-            return
-        template = crons[0]
-        while len(crons) < count:
-            crons |= template.copy(
-                {"name": _("Connector: queue runner #%s", len(crons) + 1), "active": True}
-            )
-        to_activate = crons[:count].filtered(lambda cron: not cron.active)
-        to_deactivate = crons[count:].filtered("active")
-        if to_activate:
-            to_activate.write({"active": True})
-        if to_deactivate:
-            to_deactivate.write({"active": False})
-
-    @api.model
-    def _runner_crons_all(self):
-        return (
-            self.env["ir.cron"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(self._runner_cron_domain(), order="id")
-        )
-
-    @api.model
-    def _runner_cron_domain(self):
-        return [
-            ("ir_actions_server_id.model_id.model", "=", "connector.job"),
-            ("ir_actions_server_id.code", "=", "model._cron_process_queue()"),
-        ]
-
-    # ------------------------------------------------------------------------------------------
-    # User actions: retry, cancel, edit payload (all audited)
-    # ------------------------------------------------------------------------------------------
-
-    def action_retry(self):
-        """Run again now, with a fresh set of attempts (dead, needs attention or cancelled)."""
-        jobs = self.filtered(lambda j: j.state in RETRYABLE_STATES)
-        if not jobs:
-            raise UserError(
-                _("Only jobs that are dead, need attention or were cancelled can be retried.")
-            )
-        now = fields.Datetime.now()
-        self.env.cr.execute(
-            """UPDATE connector_job
-               SET state = 'pending', eta = %s, attempts = 0, lease_until = NULL,
-                   claimed_by = NULL, write_uid = %s, write_date = %s
-               WHERE id = ANY(%s) AND state IN %s""",
-            (now, self.env.uid, now, jobs.ids, RETRYABLE_STATES),
-        )
-        jobs.invalidate_recordset()
-        self.env["connector.audit.log"]._log_many(
-            [
-                {
-                    "action": "replay",
-                    "record": job,
-                    "backend": job.backend_id,
-                    "message": _("Retried by hand"),
-                }
-                for job in jobs
-            ]
-        )
-        self._trigger_runners()
-        return self._notify(_("%s job(s) queued again.", len(jobs)))
-
-    def action_cancel(self):
-        jobs = self.filtered(lambda j: j.state in CANCELLABLE_STATES)
-        if not jobs:
-            raise UserError(
-                _(
-                    "Only pending, dead or needs-attention jobs can be cancelled (running jobs end by "
-                    "themselves)."
-                )
-            )
-        now = fields.Datetime.now()
-        self.env.cr.execute(
-            """UPDATE connector_job SET state = 'cancelled', done_at = %s, write_uid = %s,
-                   write_date = %s
-               WHERE id = ANY(%s) AND state IN %s""",
-            (now, self.env.uid, now, jobs.ids, CANCELLABLE_STATES),
-        )
-        jobs.invalidate_recordset()
-        self.env["connector.audit.log"]._log_many(
-            [{"action": "cancel", "record": job, "backend": job.backend_id} for job in jobs]
-        )
-        return self._notify(_("%s job(s) cancelled.", len(jobs)))
-
-    def action_edit_payload(self):
-        self.ensure_one()
-        if not self.env.user.has_group("connector_base.group_connector_manager"):
-            raise UserError(_("Only a Connector Manager can edit the payload of a job."))
-        if self.state not in (JOB_DEAD, JOB_NEEDS_ATTENTION):
-            raise UserError(_("Only the payload of a dead or needs-attention job can be edited."))
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Edit payload and replay"),
-            "res_model": "connector.job.payload.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_job_id": self.id},
-        }
-
-    def _replace_payload(self, new_payload, reason):
-        """Store an edited payload (valid JSON, redacted) and audit old -> new."""
-        self.ensure_one()
-        data = json.loads(new_payload)
-        text = json.dumps(redact_mapping(data), default=str)
-        old = self.payload
-        self.env.cr.execute(
-            "UPDATE connector_job SET payload = %s, write_uid = %s, write_date = %s WHERE id = %s",
-            (text, self.env.uid, fields.Datetime.now(), self.id),
-        )
-        self.invalidate_recordset()
-        self.env["connector.audit.log"]._log(
-            "payload_edit",
-            record=self,
-            backend=self.backend_id,
-            changes={"payload": [old, text]},
-            message=reason,
-        )
-
-    def _notify(self, message):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "message": message,
-                "type": "success",
-                "sticky": False,
-                # Reload the list or form so the new state shows (and close a dialog).
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
-
-    def _action_open(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "connector_base.action_connector_job"
-        )
-        if len(self) == 1:
-            action.update({"res_id": self.id, "view_mode": "form", "views": [(False, "form")]})
-        else:
-            action["domain"] = [("id", "in", self.ids)]
-        return action
-
-    def action_open_result(self):
-        self.ensure_one()
-        if not (self.result_model and self.result_id):
-            raise UserError(_("This job did not produce a record."))
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.result_model,
-            "res_id": self.result_id,
-            "view_mode": "form",
-        }
-
-    @api.model
-    def _count_by_state(self, backend_ids=None):
-        domain = [("backend_id", "in", backend_ids)] if backend_ids else []
-        return dict(self._read_group(domain, ["state"], ["__count"]))
-
-    # ------------------------------------------------------------------------------------------
-    # Retention
-    # ------------------------------------------------------------------------------------------
-
-    @api.model
-    def _cron_purge(self, now=None, time_budget=60):
-        """Delete old finished jobs (their payloads hold personal data) and old audit entries,
-        in batches, committing between batches; reports what remains so the cron comes back."""
-        now = now or fields.Datetime.now()
-        deadline = time.monotonic() + time_budget
-        finished_limit = now - timedelta(days=self._queue_setting("job_retention_days"))
-        failed_limit = now - timedelta(days=self._queue_setting("failed_job_retention_days"))
-        audit_days = self._queue_setting("audit_retention_days")
-        steps = [
-            (
-                "finished jobs",
-                """DELETE FROM connector_job WHERE id IN (
-                       SELECT id FROM connector_job
-                       WHERE state IN ('done', 'cancelled') AND done_at < %s LIMIT %s)""",
-                finished_limit,
-            ),
-            (
-                "failed jobs",
-                """DELETE FROM connector_job WHERE id IN (
-                       SELECT id FROM connector_job
-                       WHERE state IN ('dead', 'needs_attention')
-                         AND COALESCE(done_at, write_date, create_date) < %s LIMIT %s)""",
-                failed_limit,
-            ),
-        ]
-        deleted = 0
-        unfinished = False
-        for label, query, limit_date in steps:
-            while True:
-                if time.monotonic() >= deadline:
-                    unfinished = True
-                    break
-                self.env.cr.execute(query, (limit_date, PURGE_BATCH_SIZE))
-                count = self.env.cr.rowcount
-                deleted += count
-                self.env["ir.cron"]._commit_progress()
-                if count:
-                    _logger.info("connector purge: %s %s deleted", count, label)
-                if count < PURGE_BATCH_SIZE:
-                    break
-        Audit = self.env["connector.audit.log"]
-        while not unfinished:
-            if time.monotonic() >= deadline:
-                unfinished = True
-                break
-            count = Audit._purge_expired(audit_days, now)
-            deleted += count
-            self.env["ir.cron"]._commit_progress()
-            if count < PURGE_BATCH_SIZE:
-                break
-        self.env["ir.cron"]._commit_progress(done=deleted, remaining=1 if unfinished else 0)
-        return deleted

@@ -2,16 +2,23 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 
-from ..const import CTX_NO_AUDIT
-from ..engine.errors import BusinessError
+from ..const import (
+    BACKEND_ACTIVE,
+    CTX_NO_AUDIT,
+    DIRECTION_INBOUND,
+    OP_STREAM_PULL,
+    SOURCE_PULL,
+    SOURCE_USER,
+)
 
 
 class ConnectorStream(models.Model):
     """A flow of records pulled from a backend (e.g. "deals", "time entries") with its own cursor.
 
-    A scheduled pull queues one ``stream.pull`` job per due stream; the backend's handler
-    ``_pull_<code>(stream, job)`` reads from the cursor, queues or applies what it read, and
-    records its progress with ``stream._record_pull_result(new cursor, count)``.
+    A scheduled pull queues one ``stream.pull`` job per due stream; the backend's adapter
+    (``adapter.pull(stream, job)``, dispatching on the stream's code) reads from the cursor,
+    queues or applies what it read, and records its progress with
+    ``stream._record_pull_result(new cursor, count)``.
     """
 
     _name = "connector.stream"
@@ -42,35 +49,44 @@ class ConnectorStream(models.Model):
         ("backend_code_uniq", "unique(backend_id, code)", "A backend has each stream once."),
     ]
 
-    @api.depends("last_success_at", "backend_id.sync_interval")
+    @api.depends("last_success_at", "backend_id.sync_interval", "backend_id.active_since")
     def _compute_is_stale(self):
+        """Stale: no successful pull for ``factor`` sync intervals, counted from the last success
+        or, for a stream that never succeeded, from when it could first have been pulled (the
+        stream's creation or the backend's activation, whichever is later)."""
         factor = self.env["connector.job"]._queue_setting("alert_stale_stream_factor")
         now = fields.Datetime.now()
         for stream in self:
-            limit = timedelta(minutes=stream.backend_id.sync_interval * factor)
+            backend = stream.backend_id
+            limit = timedelta(minutes=backend.sync_interval * factor)
+            since = stream.last_success_at or stream._expected_since() or now
             stream.is_stale = bool(
-                stream.active
-                and stream.backend_id.state == "active"
-                and (not stream.last_success_at or now - stream.last_success_at > limit)
+                stream.active and backend.state == BACKEND_ACTIVE and now - since > limit
             )
+
+    def _expected_since(self):
+        """From when this stream could have been pulled: its creation or its backend's
+        activation, whichever is later (None for a stream not saved yet)."""
+        self.ensure_one()
+        return max(filter(None, (self.create_date, self.backend_id.active_since)), default=None)
 
     def _is_due(self, now):
         self.ensure_one()
         interval = timedelta(minutes=self.backend_id.sync_interval)
         return not self.last_run_at or now - self.last_run_at >= interval
 
-    def _schedule_pull(self, now, source="pull"):
+    def _schedule_pull(self, now, source=SOURCE_PULL):
         """Queue a pull job; the time slot in its key makes double scheduling harmless."""
         jobs = self.env["connector.job"]
         for stream in self:
             interval = max(stream.backend_id.sync_interval, 1) * 60
             slot = int(now.timestamp()) // interval
             jobs |= stream.backend_id._enqueue(
-                "stream.pull",
+                OP_STREAM_PULL,
                 {"stream_id": stream.id, "code": stream.code},
-                idempotency_key=f"pull:{stream.id}:{slot}" if source == "pull" else None,
+                idempotency_key=f"pull:{stream.id}:{slot}" if source == SOURCE_PULL else None,
                 record_key=f"stream:{stream.id}",
-                direction="inbound",
+                direction=DIRECTION_INBOUND,
                 source=source,
             )
             # Bookkeeping, not configuration: not worth an audit entry per pull.
@@ -79,10 +95,11 @@ class ConnectorStream(models.Model):
 
     def action_pull_now(self):
         self.env["connector.backend"]._check_manager()
-        jobs = self._schedule_pull(fields.Datetime.now(), source="user")
+        jobs = self._schedule_pull(fields.Datetime.now(), source=SOURCE_USER)
         return jobs._action_open()
 
     def action_reset_cursor(self):
+        self.env["connector.backend"]._check_manager()
         return {
             "type": "ir.actions.act_window",
             "name": _("Resync from a date"),
@@ -106,21 +123,9 @@ class ConnectorStream(models.Model):
         self.sudo().with_context(**{CTX_NO_AUDIT: True}).write(values)
 
     def _run_pull(self, job):
-        """Called by the stream.pull job: delegate to the backend's ``_pull_<code>``."""
+        """Called by the stream.pull job: the backend's adapter reads this stream."""
         self.ensure_one()
-        backend = job.backend_id.with_env(self.env)
-        method = getattr(backend, f"_pull_{self.code}", None)
-        if method is None:
-            raise BusinessError(
-                _(
-                    "Backend %(backend)s has no puller for stream '%(code)s' (method "
-                    "_pull_%(code)s): install the connector addon that provides it or archive "
-                    "the stream.",
-                    backend=backend.name,
-                    code=self.code,
-                )
-            )
-        return method(self, job)
+        return job.backend_id.with_env(self.env)._adapter().pull(self, job)
 
     @api.model
     def _cron_schedule_pulls(self):

@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..const import DEFAULTS, PARAM_PREFIX
+from ..engine.redaction import SECRETS
 
 METRICS_TOKEN_PARAM = PARAM_PREFIX + "metrics_token_sha256"
 
@@ -34,7 +35,8 @@ class ResConfigSettings(models.TransientModel):
         string="Job lease (s)",
         config_parameter=_param("lease_seconds"),
         default=DEFAULTS["lease_seconds"],
-        help="A job claimed by a runner that died comes back after this long.",
+        help="A job claimed by a runner that died comes back after this long. Live runners renew "
+        "it every few seconds (also during a long job), so it need not cover the slowest job.",
     )
     connector_job_retention_days = fields.Integer(
         string="Keep finished jobs (days)",
@@ -92,6 +94,7 @@ class ResConfigSettings(models.TransientModel):
     def _inverse_connector_metrics_token(self):
         for settings in self:
             if settings.connector_metrics_token:
+                SECRETS.register(settings.connector_metrics_token)
                 digest = hashlib.sha256(settings.connector_metrics_token.encode()).hexdigest()
                 self.env["ir.config_parameter"].sudo().set_param(METRICS_TOKEN_PARAM, digest)
         self.invalidate_recordset(["connector_metrics_token"])
@@ -129,7 +132,10 @@ class ResConfigSettings(models.TransientModel):
         stored = self.env["ir.config_parameter"].sudo().get_param(METRICS_TOKEN_PARAM)
         if not stored or not token:
             return False
-        return hmac.compare_digest(stored, hashlib.sha256(token.encode()).hexdigest())
+        valid = hmac.compare_digest(stored, hashlib.sha256(token.encode()).hexdigest())
+        if valid:  # known to be the secret now: redacted from any log line of this process
+            SECRETS.register(token)
+        return valid
 
     def action_connector_rotate_encryption(self):
         return self.env["connector.backend"].action_rotate_encryption()

@@ -1,6 +1,8 @@
 import json
 import os
+import time
 from contextlib import contextmanager
+from datetime import timedelta
 from unittest.mock import patch
 
 from cryptography.fernet import Fernet
@@ -10,6 +12,7 @@ from odoo.tests import HttpCase, TransactionCase, new_test_user
 from odoo.tools import config
 
 from odoo.addons.connector_base.engine.redaction import SECRETS
+from odoo.addons.connector_base.engine.signatures import sign_generic
 
 # One key for the whole test run unless the harness provides one (ODOO_CONNECTOR_KEYS).
 TEST_KEY = Fernet.generate_key().decode()
@@ -29,8 +32,8 @@ def harness_keys():
     ]
 
 
-class ConnectorCase(TransactionCase):
-    """A generic backend, active, with an integration user; helpers to queue and run jobs."""
+class ConnectorEnvCase(TransactionCase):
+    """Layer 1: encryption keys, a fixed web.base.url, the three kinds of users."""
 
     @classmethod
     def setUpClass(cls):
@@ -56,19 +59,6 @@ class ConnectorCase(TransactionCase):
             login="connector_manager_test",
             groups="base.group_user,connector_base.group_connector_manager",
         )
-        cls.backend = cls.env["connector.backend"].create(
-            {
-                "name": "Test backend",
-                "backend_type": "generic",
-                "api_base_url": "http://127.0.0.1:9/api",
-                "user_id": cls.integration_user.id,
-                "max_attempts": 4,
-                "retry_base_seconds": 10,
-                "retry_cap_seconds": 600,
-            }
-        )
-        cls.backend.action_activate()
-        cls.Job = cls.env["connector.job"]
 
     @classmethod
     def _request_handler(cls, s, r, /, **kw):
@@ -82,12 +72,60 @@ class ConnectorCase(TransactionCase):
         SECRETS.clear()
         super().tearDown()
 
+
+class ConnectorCase(ConnectorEnvCase):
+    """Layer 2: an active backend of the test type (connector_base_test's TestAdapter: generic
+    HMAC webhooks plus handlers that fail on demand) and the queue helpers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls.env["connector.backend"].create(
+            {
+                "name": "Test backend",
+                "backend_type": "test",
+                "api_base_url": "http://127.0.0.1:9/api",
+                "user_id": cls.integration_user.id,
+                "max_attempts": 4,
+                "retry_base_seconds": 10,
+                "retry_cap_seconds": 600,
+            }
+        )
+        cls.backend.action_activate()
+        cls.Job = cls.env["connector.job"]
+        # Only this backend runs jobs in these tests (demo backends keep theirs waiting).
+        cls.env["connector.backend"].search([("id", "!=", cls.backend.id)]).write(
+            {"state": "paused"}
+        )
+
     def enqueue(self, operation="noop", payload=None, backend=None, **options):
         return (backend or self.backend)._enqueue(operation, payload or {}, **options)
 
     def run_queue(self, now=None, budget=30):
         """One runner pass, as the cron would do it (no commit under tests)."""
         return self.Job._cron_process_queue(time_budget=budget, now=now or fields.Datetime.now())
+
+    def drain(self, now=None, rounds=200):
+        """Run the queue until nothing is runnable, jumping the clock to each retry's eta (what
+        waiting for backoff looks like in a test). Returns the clock it stopped at."""
+        now = now or fields.Datetime.now()
+        for _round in range(rounds):
+            settled = self.Job.search_count([("state", "!=", "pending")])
+            self.Job._cron_process_queue(time_budget=60, now=now)
+            pending = self.Job.search(
+                [("state", "=", "pending"), ("backend_id.state", "=", "active")],
+                order="eta",
+                limit=1,
+            )
+            if not pending:
+                return now
+            if (
+                pending.eta <= now
+                and self.Job.search_count([("state", "!=", "pending")]) == settled
+            ):
+                return now  # what is left waits behind a job that needs a person
+            now = max(now, pending.eta) + timedelta(seconds=1)
+        raise AssertionError("the queue did not drain")
 
     def attempts(self, job):
         return job.attempt_ids.sorted("number")
@@ -98,10 +136,44 @@ class ConnectorCase(TransactionCase):
 
 
 class ConnectorHttpCase(HttpCase, ConnectorCase):
-    """ConnectorCase over real HTTP. HttpCase sets web.base.url to the test server after the
-    backend was activated: confirm the environment again, as an admin would."""
+    """Layer 3: ConnectorCase over real HTTP. HttpCase sets web.base.url to the test server
+    after the backend was activated: confirm the environment again, as an admin would."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.backend.action_activate()
+
+
+WEBHOOK_SECRET = "whsec-test-0123456789"
+
+
+class ConnectorWebhookCase(ConnectorHttpCase):
+    """Layer 4: signed generic webhooks posted to the backend's URL over HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend._set_secret("webhook_secret", WEBHOOK_SECRET)
+        cls.path = f"/connector/webhook/{cls.env.cr.dbname}/{cls.backend.webhook_key}"
+
+    def setUp(self):
+        super().setUp()
+        # As a proxy would: the sender signs the public URL, which is what the backend knows.
+        self.backend.public_base_url = self.base_url()
+        self.url = self.base_url() + self.path
+
+    def post(self, body, *, timestamp=None, secret=WEBHOOK_SECRET, url=None, headers=None):
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        signed_url = url or self.url
+        all_headers = {
+            "Content-Type": "application/json",
+            "X-Connector-Timestamp": str(timestamp),
+            "X-Connector-Signature": sign_generic(secret, timestamp, "POST", signed_url, raw),
+        }
+        all_headers.update(headers or {})
+        return self.url_open(self.url, data=raw, headers=all_headers)
+
+    def jobs(self):
+        return self.Job.search([("backend_id", "=", self.backend.id)])

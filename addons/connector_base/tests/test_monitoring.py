@@ -1,9 +1,22 @@
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import fields
 from odoo.tests import tagged
 
 from .common import ConnectorCase, ConnectorHttpCase
+
+
+def patch_probe(backend):
+    """Keep the monitoring's Test connection of a down backend from calling out."""
+    from unittest.mock import patch
+
+    from odoo.addons.connector_base.engine.errors import AuthError
+
+    return patch.object(
+        type(backend._adapter()), "test_connection", side_effect=AuthError("still rejected")
+    )
 
 
 @tagged("post_install", "-at_install")
@@ -69,6 +82,82 @@ class TestMonitoring(ConnectorCase):
         self.assertIn(f"Stale stream {stream.name}", problems)
         self.assertIn("Backlog", problems)
 
+    def alerts(self, title=None):
+        domain = [
+            ("res_model", "=", "connector.backend"),
+            ("res_id", "=", self.backend.id),
+            (
+                "activity_type_id",
+                "=",
+                self.env.ref("connector_base.mail_activity_type_connector_alert").id,
+            ),
+        ]
+        if title:
+            domain.append(("summary", "=", f"Connector alert: {title}"))
+        return self.env["mail.activity"].search(domain)
+
+    def test_no_stale_stream_alert_before_its_first_pull_had_time_to_happen(self):
+        stream = self.env["connector.stream"].create(
+            {"backend_id": self.backend.id, "code": "records", "name": "Records"}
+        )
+        title = f"Stale stream {stream.name}"
+        problems = dict(self.env["connector.backend"]._cron_check_alerts()[self.backend])
+        self.assertNotIn(title, problems, "a stream that was never due cannot be stale")
+        self.assertFalse(self.alerts(title))
+        interval = timedelta(minutes=self.backend.sync_interval)
+        factor = self.Job._queue_setting("alert_stale_stream_factor")
+        with freeze_time(fields.Datetime.now() + interval * factor - timedelta(minutes=1)):
+            stream.invalidate_recordset(["is_stale"])
+            problems = dict(self.env["connector.backend"]._cron_check_alerts()[self.backend])
+            self.assertNotIn(title, problems, "not while its first pulls may still come")
+        with freeze_time(fields.Datetime.now() + interval * factor + timedelta(minutes=2)):
+            stream.invalidate_recordset(["is_stale"])
+            problems = dict(self.env["connector.backend"]._cron_check_alerts()[self.backend])
+        self.assertIn(title, problems, "never pulled for 3 intervals: stale")
+        self.assertIn("never since", problems[title])
+        self.assertTrue(self.alerts(title))
+
+    def test_alerts_close_when_their_cause_clears(self):
+        # The runners are alive (their own alerts are another test's).
+        self.Job._runner_crons_all().write({"lastcall": fields.Datetime.now()})
+        dead = self.enqueue("test.behave", {"fail": "transient"}, max_attempts=1)
+        old = self.enqueue("noop", eta=fields.Datetime.now() + timedelta(days=1))
+        self.env.cr.execute(
+            "UPDATE connector_job SET create_date = %s WHERE id = %s",
+            (fields.Datetime.now() - timedelta(hours=2), old.id),
+        )
+        self.run_queue()
+        self.backend._set_health("down", "401: token rejected")
+        Backend = self.env["connector.backend"]
+        with patch_probe(self.backend):
+            Backend._cron_check_alerts()
+        for title in ("Dead jobs", "Backlog", "Backend down"):
+            self.assertTrue(self.alerts(title), f"alert {title} raised")
+        # The causes go away: the dead job is retried and done, the backlog drained, the
+        # credentials fixed.
+        # The remote came back: the same job, retried as it was queued, now succeeds.
+        self.env.cr.execute("UPDATE connector_job SET payload = '{}' WHERE id = %s", (dead.id,))
+        dead.with_user(self.connector_user).action_retry()
+        self.backend.action_reset_health()
+        self.run_queue(now=fields.Datetime.now() + timedelta(days=1, minutes=1))
+        dead.invalidate_recordset()
+        old.invalidate_recordset()
+        self.assertEqual((dead.state, old.state), ("done", "done"))
+        with patch_probe(self.backend):
+            Backend._cron_check_alerts()
+        self.assertFalse(self.alerts(), "every alert closed itself once its cause cleared")
+        cleared = self.backend.message_ids.filtered(lambda m: "Cleared" in (m.body or ""))
+        self.assertGreaterEqual(len(cleared), 3, "the chatter keeps when each alert closed")
+
+    def test_alerts_of_a_paused_backend_close(self):
+        self.enqueue("test.behave", {"fail": "transient"}, max_attempts=1)
+        self.run_queue()
+        self.env["connector.backend"]._cron_check_alerts()
+        self.assertTrue(self.alerts("Dead jobs"))
+        self.backend.action_pause()
+        self.env["connector.backend"]._cron_check_alerts()
+        self.assertFalse(self.alerts(), "a paused backend is not monitored: its alerts close")
+
     def test_alert_when_a_runner_cron_is_inactive(self):
         runner = self.env["connector.job"]._runner_crons()[:1]
         runner.active = False
@@ -102,7 +191,7 @@ class TestMetricsEndpoint(ConnectorHttpCase):
         self.assertIn("# TYPE connector_jobs gauge", text)
         self.assertIn(
             f'connector_jobs{{backend="{self.backend.name}",backend_id="{self.backend.id}",'
-            f'type="generic",state="needs_attention"}} 1',
+            f'type="test",state="needs_attention"}} 1',
             text,
         )
         self.assertIn("connector_runner_last_run_timestamp_seconds", text)

@@ -250,9 +250,10 @@ class TestQueue(ConnectorCase):
         job = stream._schedule_pull(fields.Datetime.now(), source="user")
         self.run_queue()
         self.assertEqual(job.state, "needs_attention")
-        self.assertIn("_pull_unknown_things", job.last_error)
+        self.assertIn("no puller for stream 'unknown_things'", job.last_error)
+        self.assertIn("TestAdapter", job.last_error, "the error names the adapter to extend")
         stream.invalidate_recordset()
-        self.assertIn("_pull_unknown_things", stream.last_error, "the stream shows why it failed")
+        self.assertIn("'unknown_things'", stream.last_error, "the stream shows why it failed")
 
     def test_reset_cursor_wizard_moves_the_cursor_and_is_audited(self):
         stream = self.env["connector.stream"].create(

@@ -5,6 +5,9 @@ from .common import ConnectorHttpCase
 
 @tagged("post_install", "-at_install", "is_tour")
 class TestMonitoringTour(ConnectorHttpCase):
+    # A laptop screen: the job list is crowded enough that a too narrow column gets cut.
+    browser_size = "1024x768"
+
     def test_manager_replays_a_failed_job_from_the_dashboard(self):
         manager = new_test_user(
             self.env,

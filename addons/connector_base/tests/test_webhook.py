@@ -3,42 +3,11 @@ import time
 
 from odoo.tests import tagged
 
-from odoo.addons.connector_base.engine.signatures import sign_generic
-
-from .common import ConnectorHttpCase
-
-WEBHOOK_SECRET = "whsec-test-0123456789"
+from .common import ConnectorWebhookCase
 
 
 @tagged("post_install", "-at_install")
-class TestWebhook(ConnectorHttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.backend._set_secret("webhook_secret", WEBHOOK_SECRET)
-        cls.path = f"/connector/webhook/{cls.env.cr.dbname}/{cls.backend.webhook_key}"
-
-    def setUp(self):
-        super().setUp()
-        # As a proxy would: the sender signs the public URL, which is what the backend knows.
-        self.backend.public_base_url = self.base_url()
-        self.url = self.base_url() + self.path
-
-    def post(self, body, *, timestamp=None, secret=WEBHOOK_SECRET, url=None, headers=None):
-        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        timestamp = int(time.time()) if timestamp is None else timestamp
-        signed_url = url or self.url
-        all_headers = {
-            "Content-Type": "application/json",
-            "X-Connector-Timestamp": str(timestamp),
-            "X-Connector-Signature": sign_generic(secret, timestamp, "POST", signed_url, raw),
-        }
-        all_headers.update(headers or {})
-        return self.url_open(self.url, data=raw, headers=all_headers)
-
-    def jobs(self):
-        return self.Job.search([("backend_id", "=", self.backend.id)])
-
+class TestWebhook(ConnectorWebhookCase):
     def event(self, event_id="evt-1", object_id="R-7", name="Initech"):
         return {
             "id": event_id,

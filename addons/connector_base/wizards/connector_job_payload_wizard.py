@@ -3,7 +3,7 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..const import JOB_DEAD, JOB_NEEDS_ATTENTION
+from ..const import EDITABLE_STATES
 
 
 class ConnectorJobPayloadWizard(models.TransientModel):
@@ -27,10 +27,9 @@ class ConnectorJobPayloadWizard(models.TransientModel):
 
     def action_save_and_retry(self):
         self.ensure_one()
-        if not self.env.user.has_group("connector_base.group_connector_manager"):
-            raise UserError(_("Only a Connector Manager can edit the payload of a job."))
+        self.env["connector.job"]._check_payload_editor()
         job = self.job_id
-        if job.state not in (JOB_DEAD, JOB_NEEDS_ATTENTION):
+        if job.state not in EDITABLE_STATES:
             raise UserError(
                 _("Job %s is no longer dead or waiting for attention: reload it.", job.id)
             )

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from odoo.addons.connector_base.engine.errors import AuthError, BusinessError
-from odoo.addons.connector_base.engine.http_client import parse_json
+from odoo.addons.connector_base.engine.errors import AuthError, BusinessError, TransientError
+from odoo.addons.connector_base.engine.http_client import host_of, parse_json, remote_error_message
 
 from .jwt_bearer import JWT_GRANT_TYPE, InvalidPrivateKey, salesforce_assertion
 from .oauth import TOKENS, CachedTokenAuth, Token, request_token
@@ -22,6 +22,23 @@ FLOW_WEB_SERVER = "web_server"
 COLLECTION_LIMIT = 200
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 PRODUCTION_LOGIN = "https://login.salesforce.com"
+# Salesforce answers 403 with this code when the org's daily API request limit is used up.
+LIMIT_CODE = "REQUEST_LIMIT_EXCEEDED"
+LIMIT_RETRY_AFTER = 3600.0
+
+
+def classify_error(response):
+    """Salesforce's error knowledge for connector_base's HTTP client (its ``classify_error``
+    hook): the daily request limit is a transient error retried in an hour, not an auth one."""
+    if response.status_code == 403 and LIMIT_CODE in (response.text or ""):
+        return TransientError(
+            f"{host_of(response.url)} reports its daily API request limit is exhausted "
+            f"({LIMIT_CODE}): {remote_error_message(response)}. The job will be retried in an "
+            "hour; raise the remote API limit or reduce the synchronisation volume.",
+            retry_after=LIMIT_RETRY_AFTER,
+            http_status=response.status_code,
+        )
+    return None
 
 
 @dataclass
@@ -179,6 +196,8 @@ class SalesforceClient:
 
     def __init__(self, http, auth: SalesforceAuth, api_version="62.0", on_limits=None):
         self.http = http  # HttpClient with ``auth``; URLs are passed absolute
+        if getattr(http, "classify_error", None) is None:
+            http.classify_error = classify_error
         self.auth = auth
         self.api_version = str(api_version).lstrip("v")
         self.on_limits = on_limits

@@ -1,14 +1,19 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-from ..logic.rates import RateLine, resolve_rate
+from ..engine.constants import (
+    APPROVAL_STATES,
+    APPROVED,
+    BILLED,
+    CTX_KEEP_APPROVAL,
+    CTX_RATING,
+    DRAFT,
+    NON_BILLABLE,
+    REJECTED,
+    SUBMITTED,
+)
+from ..engine.rates import RateLine, resolve_rate
 
-APPROVAL_STATES = [
-    ("draft", "Draft"),
-    ("submitted", "Submitted"),
-    ("approved", "Approved"),
-    ("rejected", "Rejected"),
-]
 # Changing these on a timesheet changes what is billed: refused once billed, and they send an
 # approved line back for approval.
 BILLING_RELEVANT_FIELDS = {
@@ -20,15 +25,6 @@ BILLING_RELEVANT_FIELDS = {
     "so_line",
     "product_uom_id",
 }
-# Bookkeeping of the billing itself, always writable by the billing code.
-BILLING_BOOKKEEPING_FIELDS = {
-    "ps_billing_state",
-    "ps_invoice_line_id",
-    "ps_standard_amount",
-    "ps_billed_amount",
-    "timesheet_invoice_id",
-}
-CTX_RATING = "ps_rating"
 CONTRACT_PRICE_SOURCE = "contract line price"
 
 
@@ -42,7 +38,7 @@ class AccountAnalyticLine(models.Model):
     ps_approval_state = fields.Selection(
         APPROVAL_STATES,
         string="Approval",
-        default="draft",
+        default=DRAFT,
         required=True,
         index=True,
         copy=False,
@@ -59,7 +55,8 @@ class AccountAnalyticLine(models.Model):
         readonly=True,
         copy=False,
         digits="Product Price",
-        help="Rate in force on the day of the work, in the rate card's currency.",
+        help="Rate in force on the day of the work, per unit of the timesheet (hours), in the rate "
+        "card's currency (a contract line sold in days has its price converted to hours).",
     )
     ps_rate_currency_id = fields.Many2one("res.currency", string="Rate currency", readonly=True)
     ps_rate_source = fields.Char(string="Rate source", readonly=True, copy=False)
@@ -104,15 +101,15 @@ class AccountAnalyticLine(models.Model):
         relevant = BILLING_RELEVANT_FIELDS & set(vals)
         if relevant and not self.env.context.get(CTX_RATING):
             self.filtered("project_id")._ps_check_not_billed(_("changed"))
-            if "ps_approval_state" not in vals and not self.env.context.get("ps_keep_approval"):
-                approved = self.filtered(lambda line: line.ps_approval_state == "approved")
+            if "ps_approval_state" not in vals and not self.env.context.get(CTX_KEEP_APPROVAL):
+                approved = self.filtered(lambda line: line.ps_approval_state == APPROVED)
                 if approved and not self.env.su:
                     # An edited approved line needs approval again.
-                    super(AccountAnalyticLine, approved).write({"ps_approval_state": "submitted"})
+                    super(AccountAnalyticLine, approved).write({"ps_approval_state": SUBMITTED})
         result = super().write(vals)
         if relevant and not self.env.context.get(CTX_RATING):
             self.filtered(
-                lambda line: line.project_id and line.ps_billing_state != "billed"
+                lambda line: line.project_id and line.ps_billing_state != BILLED
             )._ps_assign_rates()
         return result
 
@@ -121,7 +118,7 @@ class AccountAnalyticLine(models.Model):
         return super().unlink()
 
     def _ps_rate_lines_for(self, orders):
-        """Every rate card line that may apply to these contracts, as logic.rates.RateLine."""
+        """Every rate card line that may apply to these contracts, as engine.rates.RateLine."""
         Card = self.env["ps.rate.card"].sudo()
         partners = orders.partner_id.commercial_partner_id
         cards = Card.search(
@@ -171,40 +168,48 @@ class AccountAnalyticLine(models.Model):
     def _ps_assign_rates(self):
         """Store the rate (and its source) and the cost in force on each line's day.
 
-        Batched: one query for the cards and one for the cost history, whatever the number of
-        lines (connectors import thousands at once).
+        Batched: one query for the cards and one for the cost history, and one write per
+        distinct result, whatever the number of lines (connectors import thousands at once).
+        Rates are stored per unit of the timesheet (hours): rate cards are per hour, and a
+        contract line's own price is converted from its unit (e.g. days) to the timesheet's.
         """
         # Bookkeeping of the billing: done with full rights whoever edits the time (a timesheet
         # approver may not read contracts or rate cards).
-        lines = self.sudo().filtered(lambda line: line.ps_billing_state != "billed")
+        lines = self.sudo().filtered(lambda line: line.ps_billing_state != BILLED)
         if not lines:
             return
         orders = lines.so_line.order_id.filtered("ps_governed")
         rates_by_order = lines._ps_rate_lines_for(orders) if orders else {}
         costs = self.env["ps.cost.rate"]._cost_lookup(lines.employee_id.ids)
+        hour = self.env.ref("uom.product_uom_hour", raise_if_not_found=False)
+        writes = {}
         for line in lines:
             values = {}
             employee = line.employee_id
-            order = line.so_line.order_id
+            sol = line.so_line
+            order = sol.order_id
+            unit = line.product_uom_id or hour
             if order.id in rates_by_order:
                 resolved = resolve_rate(
                     rates_by_order[order.id],
                     line.date,
                     employee_id=employee.id,
                     role_id=employee.job_id.id or None,
-                    service_id=line.so_line.product_id.id,
+                    service_id=sol.product_id.id,
                 )
                 if resolved:
                     values.update(
-                        ps_rate=resolved.rate,
+                        ps_rate=hour._compute_price(resolved.rate, unit) if hour else resolved.rate,
                         ps_rate_currency_id=resolved.line.currency,
                         ps_rate_source=resolved.source,
                         ps_rate_line_id=resolved.line.id,
                     )
-                elif line.so_line.price_unit:
+                elif sol.price_unit:
                     # No card covers this work: the contract line's own price is the rate.
                     values.update(
-                        ps_rate=line.so_line.price_unit,
+                        ps_rate=sol.product_uom._compute_price(sol.price_unit, unit)
+                        if sol.product_uom
+                        else sol.price_unit,
                         ps_rate_currency_id=order.currency_id.id,
                         ps_rate_source=CONTRACT_PRICE_SOURCE,
                         ps_rate_line_id=False,
@@ -220,7 +225,10 @@ class AccountAnalyticLine(models.Model):
                 costs.get(employee.id), line.date, employee.sudo().hourly_cost
             )
             values.update(ps_cost_rate=cost, ps_cost_amount=cost * line.unit_amount)
-            line.sudo().with_context(**{CTX_RATING: True}).write(values)
+            writes.setdefault(tuple(sorted(values.items())), []).append(line.id)
+        Line = self.env["account.analytic.line"].sudo().with_context(**{CTX_RATING: True})
+        for values, ids in writes.items():
+            Line.browse(ids).write(dict(values))
 
     # ------------------------------------------------------------------------------------------
     # Approval
@@ -234,9 +242,9 @@ class AccountAnalyticLine(models.Model):
         return all(line.project_id.user_id == user for line in self)
 
     def action_ps_submit(self):
-        lines = self.filtered(lambda line: line.ps_approval_state in ("draft", "rejected"))
-        lines.sudo().with_context(ps_keep_approval=True).write(
-            {"ps_approval_state": "submitted", "ps_rejection_reason": False}
+        lines = self.filtered(lambda line: line.ps_approval_state in (DRAFT, REJECTED))
+        lines.sudo().with_context(**{CTX_KEEP_APPROVAL: True}).write(
+            {"ps_approval_state": SUBMITTED, "ps_rejection_reason": False}
         )
         return True
 
@@ -253,10 +261,10 @@ class AccountAnalyticLine(models.Model):
                     ),
                 )
             )
-        lines = self.filtered(lambda line: line.ps_approval_state != "approved")
-        lines.sudo().with_context(ps_keep_approval=True).write(
+        lines = self.filtered(lambda line: line.ps_approval_state != APPROVED)
+        lines.sudo().with_context(**{CTX_KEEP_APPROVAL: True}).write(
             {
-                "ps_approval_state": "approved",
+                "ps_approval_state": APPROVED,
                 "ps_approved_by_id": self.env.user.id,
                 "ps_approved_on": fields.Datetime.now(),
                 "ps_rejection_reason": False,
@@ -270,9 +278,9 @@ class AccountAnalyticLine(models.Model):
                 _("Only the project manager (or a Billing Manager) can reject this time.")
             )
         self._ps_check_not_billed(_("rejected"))
-        self.sudo().with_context(ps_keep_approval=True).write(
+        self.sudo().with_context(**{CTX_KEEP_APPROVAL: True}).write(
             {
-                "ps_approval_state": "rejected",
+                "ps_approval_state": REJECTED,
                 "ps_rejection_reason": reason or _("Rejected by %s", self.env.user.name),
                 "ps_approved_by_id": False,
                 "ps_approved_on": False,
@@ -284,14 +292,14 @@ class AccountAnalyticLine(models.Model):
         self._ps_check_not_billed(_("sent back to draft"))
         if not self._ps_can_approve():
             raise AccessError(_("Only the project manager (or a Billing Manager) can reopen time."))
-        self.sudo().with_context(ps_keep_approval=True).write(
-            {"ps_approval_state": "draft", "ps_approved_by_id": False, "ps_approved_on": False}
+        self.sudo().with_context(**{CTX_KEEP_APPROVAL: True}).write(
+            {"ps_approval_state": DRAFT, "ps_approved_by_id": False, "ps_approved_on": False}
         )
         return True
 
     def action_ps_mark_nonbillable(self, reason):
         self._ps_check_not_billed(_("marked non-billable"))
-        self.sudo().write({"ps_billing_state": "non_billable", "ps_nonbillable_reason": reason})
+        self.sudo().write({"ps_billing_state": NON_BILLABLE, "ps_nonbillable_reason": reason})
         return True
 
     @api.model

@@ -1,12 +1,7 @@
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
-BILLING_STATES = [
-    ("unbilled", "Unbilled"),
-    ("billed", "Billed"),
-    ("review", "Back in review"),
-    ("non_billable", "Non-billable"),
-]
+from ..engine.constants import BILLED, BILLING_STATES, REVIEW, UNBILLED
 
 
 class PsBillableMixin(models.AbstractModel):
@@ -20,7 +15,7 @@ class PsBillableMixin(models.AbstractModel):
     ps_billing_state = fields.Selection(
         BILLING_STATES,
         string="Billing status",
-        default="unbilled",
+        default=UNBILLED,
         required=True,
         index=True,
         copy=False,
@@ -41,6 +36,15 @@ class PsBillableMixin(models.AbstractModel):
         readonly=True,
         ondelete="set null",
     )
+    ps_credited_line_id = fields.Many2one(
+        "account.move.line",
+        string="Credited invoice line",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+        help="The invoice line a full credit note took this item back from (it is billed there "
+        "again if the credit note is reset to draft or cancelled before the item is re-billed).",
+    )
     ps_standard_amount = fields.Float(
         string="Standard value",
         copy=False,
@@ -48,11 +52,18 @@ class PsBillableMixin(models.AbstractModel):
         help="Value at the standard rate when billed, in the contract currency.",
         groups="ps_billing_rules.group_billing_user",
     )
+    ps_invoiced_amount = fields.Float(
+        string="Invoiced value",
+        copy=False,
+        readonly=True,
+        help="Its share of the invoice line when billed (after write-ups and write-downs).",
+        groups="ps_billing_rules.group_billing_user",
+    )
     ps_billed_amount = fields.Float(
         string="Billed value",
         copy=False,
         readonly=True,
-        help="Value on the invoice line (after write-ups and write-downs).",
+        help="Invoiced value less its share of partial credit notes.",
         groups="ps_billing_rules.group_billing_user",
     )
     ps_adjusted_amount = fields.Float(
@@ -70,7 +81,7 @@ class PsBillableMixin(models.AbstractModel):
     ps_nonbillable_reason = fields.Char(string="Non-billable because", copy=False)
 
     def _ps_check_not_billed(self, action):
-        billed = self.filtered(lambda item: item.ps_billing_state == "billed")
+        billed = self.filtered(lambda item: item.ps_billing_state == BILLED)
         if billed:
             raise UserError(
                 _(
@@ -83,13 +94,27 @@ class PsBillableMixin(models.AbstractModel):
             )
 
     def _ps_release(self, to_review=False):
-        """Back to unbilled (a cancelled draft) or to the pre-bill review (a full credit note)."""
-        self.write(
-            {
-                "ps_billing_state": "review" if to_review else "unbilled",
-                "ps_invoice_line_id": False,
-                "ps_invoice_id": False,
-                "ps_standard_amount": 0.0,
-                "ps_billed_amount": 0.0,
-            }
-        )
+        """Back to unbilled (a cancelled or deleted draft, a removed line) or to the pre-bill
+        review (a full credit note: the credited line is kept to undo it)."""
+        if not self:
+            return
+        values = {
+            "ps_billing_state": REVIEW if to_review else UNBILLED,
+            "ps_invoice_line_id": False,
+            "ps_invoice_id": False,
+            "ps_billed_amount": 0.0,
+        }
+        if to_review:
+            # The values billed are kept with the credited line: undoing the credit note
+            # (reset to draft, cancelled) bills the items there again.
+            for line, items in self.grouped("ps_invoice_line_id").items():
+                items.write(dict(values, ps_credited_line_id=line.id))
+        else:
+            self.write(
+                dict(
+                    values,
+                    ps_credited_line_id=False,
+                    ps_standard_amount=0.0,
+                    ps_invoiced_amount=0.0,
+                )
+            )

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 
-from ..logic import periods
+from ..engine import periods
+from ..engine.constants import FIXED_FEE, MILESTONE, RETAINER, TM
 
 
 class PsBillingDemo(models.AbstractModel):
@@ -53,7 +54,7 @@ class PsBillingDemo(models.AbstractModel):
             order.action_confirm()
             return order
 
-        def log(employee, hours, day, line, name, approve=True):
+        def log(employee, hours, day, line, name, approve=True, task=None):
             timesheet = env["account.analytic.line"].create(
                 {
                     "name": name,
@@ -61,6 +62,7 @@ class PsBillingDemo(models.AbstractModel):
                     "unit_amount": hours,
                     "date": day,
                     "project_id": line.order_id.project_id.id,
+                    "task_id": task.id if task else False,
                     "so_line": line.id,
                 }
             )
@@ -74,7 +76,8 @@ class PsBillingDemo(models.AbstractModel):
         globex = ref("ps_billing_rules.partner_demo_globex")
         assessment = contract(
             globex,
-            [(tm_product, 200, 180.0, "tm", {})],
+            [(tm_product, 200, 180.0, TM, {})],
+            name="Demo: Globex data-platform assessment (T&M)",
             client_order_ref="GLX-PO-2026-118",
             ps_cap_amount=30000.0,
             ps_timesheet_detail=True,
@@ -104,7 +107,7 @@ class PsBillingDemo(models.AbstractModel):
                     fixed_product,
                     1,
                     48000.0,
-                    "fixed_fee",
+                    FIXED_FEE,
                     {
                         "ps_service_start": service_start,
                         "ps_service_end": service_start + timedelta(days=180),
@@ -129,13 +132,12 @@ class PsBillingDemo(models.AbstractModel):
                         ],
                     },
                 ),
-                (milestone_product, 1, 24000.0, "milestone", {}),
+                (milestone_product, 1, 24000.0, MILESTONE, {}),
             ],
+            name="Demo: Initrode ERP implementation (fixed fee, milestones)",
             client_order_ref="INI-7731",
         )
-        rollout = implementation.order_line.filtered(
-            lambda sol: sol.ps_billing_model == "milestone"
-        )
+        rollout = implementation.order_line.filtered(lambda sol: sol.ps_billing_model == MILESTONE)
         project = implementation.project_id
         project.milestone_ids.filtered(lambda m: m.sale_line_id == rollout).unlink()
         design, _pilot, _go_live = env["project.milestone"].create(
@@ -163,7 +165,7 @@ class PsBillingDemo(models.AbstractModel):
         design.write({"is_reached": True})
         design.reached_date = last_month_start + timedelta(days=20)
         fixed_line = implementation.order_line.filtered(
-            lambda sol: sol.ps_billing_model == "fixed_fee"
+            lambda sol: sol.ps_billing_model == FIXED_FEE
         )
         fixed_line.ps_budget_hours = 320
         for index in range(6):
@@ -184,7 +186,7 @@ class PsBillingDemo(models.AbstractModel):
                     retainer_product,
                     12,
                     3200.0,
-                    "retainer",
+                    RETAINER,
                     {
                         "ps_retainer_included": 20,
                         "ps_retainer_start": last_month_start,
@@ -194,6 +196,7 @@ class PsBillingDemo(models.AbstractModel):
                     },
                 )
             ],
+            name="Demo: Umbrella managed support (retainer, 12 months)",
         )
         support_line = support.order_line
         for index, hours in enumerate((4.0, 6.5, 5.0, 3.0, 7.5)):
@@ -205,13 +208,22 @@ class PsBillingDemo(models.AbstractModel):
                 "Support tickets",
             )
 
-        # A held contract line shows up in the pre-bill review with its reason.
+        # Disputed work on the Globex assessment: held, the review and the run say why.
+        disputed = env["project.task"].create(
+            {"name": "Change request CR-12 (disputed)", "project_id": assessment.project_id.id}
+        )
+        log(
+            cleo,
+            4.0,
+            last_month_start + timedelta(days=25),
+            line,
+            "CR-12 data mapping",
+            task=disputed,
+        )
         env["ps.billing.hold"].create(
             {
                 "scope": "task",
-                "task_id": env["project.task"]
-                .create({"name": "Change request CR-12 (disputed)", "project_id": project.id})
-                .id,
+                "task_id": disputed.id,
                 "reason": "Customer disputes the scope of CR-12: hold until the steering committee decides.",
             }
         )

@@ -1,10 +1,14 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..engine.allocation import round_amount
+
 
 class PsBillingInstallment(models.Model):
     """A dated share of a fixed-fee contract line, billed by the first run whose period covers
-    its date (the last one bills whatever the earlier ones left, so rounding never strands cents)."""
+    its date. Its amount is its percentage of the line's total, rounded; when the installments
+    make 100 %, the last one takes what the others leave, so they add up to the fee exactly and
+    each invoice carries exactly its installment's amount."""
 
     _name = "ps.billing.installment"
     _description = "Fixed-fee Installment"
@@ -19,19 +23,47 @@ class PsBillingInstallment(models.Model):
     date = fields.Date(
         required=True, help="Billed by runs whose period ends on or after this date."
     )
-    percentage = fields.Float(required=True, help="Share of the line's amount, in percent.")
+    percentage = fields.Float(
+        required=True,
+        help="Share of the line's amount, in percent (kept exact: 33.333333 % is a third).",
+    )
     amount = fields.Monetary(compute="_compute_amount", currency_field="currency_id")
 
-    @api.depends("percentage", "sale_line_id.price_subtotal")
+    @api.depends(
+        "percentage",
+        "date",
+        "sale_line_id.price_subtotal",
+        "sale_line_id.ps_installment_ids.percentage",
+        "sale_line_id.ps_installment_ids.date",
+    )
     def _compute_amount(self):
         for installment in self:
-            installment.amount = (
-                installment.currency_id.round(
-                    installment.sale_line_id.price_subtotal * installment.percentage / 100.0
-                )
-                if installment.currency_id
-                else 0.0
+            installment.amount = installment._ps_scheduled_amount()
+
+    def _ps_scheduled_amount(self):
+        """Its share of the line's total; the last installment of a 100 % schedule takes the
+        remainder of the others' rounded amounts."""
+        self.ensure_one()
+        sol = self.sale_line_id
+        currency = self.currency_id
+        if not currency:
+            return 0.0
+        digits = currency.decimal_places
+        total = sol.price_subtotal
+        siblings = sol.ps_installment_ids.sorted(
+            lambda inst: (inst.date or fields.Date.today(), inst._origin.id or 0)
+        )
+        complete = abs(sum(siblings.mapped("percentage")) - 100.0) < 1e-6
+        if complete and siblings and siblings[-1] == self:
+            return round_amount(
+                total
+                - sum(
+                    round_amount(total * other.percentage / 100.0, digits)
+                    for other in siblings[:-1]
+                ),
+                digits,
             )
+        return round_amount(total * self.percentage / 100.0, digits)
 
     @api.constrains("percentage")
     def _check_percentage(self):

@@ -1,23 +1,31 @@
 import logging
+import resource
 import time
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
 
-from ..logic import periods
-from .ps_billing_engine import SKIP_REASONS, ConcurrentBilling
+from ..engine import periods
+from ..engine.billing_items import ConcurrentBilling
+from ..engine.constants import (
+    CTX_BILLING_TRACE,
+    REPORT_CONCURRENT,
+    REPORT_ERROR,
+    RUN_DONE,
+    RUN_DRAFT,
+    RUN_ORIGINS,
+    RUN_QUEUED,
+    RUN_RUNNING,
+    RUN_STATES,
+)
 
 _logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 25  # billing groups per batched invoice creation and commit
-
-RUN_STATES = [
-    ("draft", "Draft"),
-    ("queued", "Queued"),
-    ("running", "Running"),
-    ("done", "Done"),
-]
+# Billing groups per batched invoice creation and commit: a tenth of the run, between these
+# bounds (small runs commit often, large ones create invoices in bigger batches; memory is
+# bounded by the largest chunk whatever the number of contracts).
+CHUNK_MIN, CHUNK_MAX = 25, 100
+BUS_PROGRESS = "ps_billing_run_progress"  # bus notification type of a run's progress
 
 
 class PsBillingRun(models.Model):
@@ -31,16 +39,7 @@ class PsBillingRun(models.Model):
     _order = "id desc"
 
     name = fields.Char(required=True, default=lambda self: _("Billing run"))
-    origin = fields.Selection(
-        [
-            ("manual", "Manual"),
-            ("scheduled", "Scheduled"),
-            ("native", "Create Invoice"),
-            ("prebill", "Pre-bill review"),
-        ],
-        default="manual",
-        required=True,
-    )
+    origin = fields.Selection(RUN_ORIGINS, default="manual", required=True)
     period_end = fields.Date(
         required=True,
         default=lambda self: (
@@ -58,7 +57,7 @@ class PsBillingRun(models.Model):
     order_ids = fields.Many2many(
         "sale.order", string="Contracts", help="Empty: every governed contract."
     )
-    state = fields.Selection(RUN_STATES, default="draft", required=True, tracking=True)
+    state = fields.Selection(RUN_STATES, default=RUN_DRAFT, required=True, tracking=True)
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
     pending_groups = fields.Json(
         readonly=True, help="The billing groups of the run (order ids), done up to done_count."
@@ -72,13 +71,23 @@ class PsBillingRun(models.Model):
     skipped_count = fields.Integer(compute="_compute_counts")
     started_at = fields.Datetime(readonly=True)
     finished_at = fields.Datetime(readonly=True)
+    # Odoo's "Create Invoice" with a timesheet period: time before this day is not billed.
+    period_start = fields.Date(
+        readonly=True, help="Time before this day is left for a later invoice (empty: all)."
+    )
+    deduct_down_payments = fields.Boolean(
+        default=True,
+        readonly=True,
+        help="Down payments invoiced on the contracts are deducted from their next invoices "
+        '(Odoo\'s "Deduct down payments" of Create Invoice).',
+    )
 
     @api.depends("group_count", "done_count", "state")
     def _compute_progress(self):
         for run in self:
             run.progress = (
                 100.0
-                if run.state == "done"
+                if run.state == RUN_DONE
                 else (100.0 * run.done_count / run.group_count if run.group_count else 0.0)
             )
 
@@ -125,11 +134,11 @@ class PsBillingRun(models.Model):
 
     def action_start(self):
         """Queue the run; the billing cron works through it in bounded batches."""
-        for run in self.filtered(lambda r: r.state == "draft"):
+        for run in self.filtered(lambda r: r.state == RUN_DRAFT):
             groups = run._billing_groups(run._contracts())
             run.write(
                 {
-                    "state": "queued",
+                    "state": RUN_QUEUED,
                     "pending_groups": groups,
                     "group_count": len(groups),
                     "done_count": 0,
@@ -145,10 +154,11 @@ class PsBillingRun(models.Model):
         self._process(time_budget=None)
         return True
 
-    def _process(self, time_budget=60, chunk_size=CHUNK_SIZE):
+    def _process(self, time_budget=60, chunk_size=None):
         """Bill pending groups until done or the time budget (seconds) is spent.
 
-        Groups are billed ``chunk_size`` at a time (one batched invoice creation, one commit);
+        Groups are billed ``chunk_size`` at a time (one batched invoice creation, one commit;
+        default: a tenth of the run between CHUNK_MIN and CHUNK_MAX);
         a chunk that fails is billed again group by group, so that one bad contract is reported
         without holding up the others. ``pending_groups`` is fixed when the run starts and
         ``done_count`` points at the next group. A list in the context key ``ps_billing_trace``
@@ -156,42 +166,66 @@ class PsBillingRun(models.Model):
         two runs overlapped.
         """
         deadline = time.monotonic() + time_budget if time_budget else None
-        trace = self.env.context.get("ps_billing_trace")
-        holds_by_run = {}
+        trace = self.env.context.get(CTX_BILLING_TRACE)
         done = 0
-        for run in self.filtered(lambda r: r.state in ("queued", "running")):
-            run.state = "running"
-            holds = holds_by_run.setdefault(
-                run.id, self.env["ps.billing.hold"]._active_holds_index(run.company_ids.ids)
-            )
+        for run_id in self.filtered(lambda r: r.state in (RUN_QUEUED, RUN_RUNNING)).ids:
+            run = self.browse(run_id)
+            run.state = RUN_RUNNING
+            holds = self.env["ps.billing.hold"]._active_holds_index(run.company_ids.ids)
             groups = run.pending_groups or []
+            size = chunk_size or max(CHUNK_MIN, min(CHUNK_MAX, -(-len(groups) // 10)))
             while run.done_count < len(groups):
                 if deadline and time.monotonic() > deadline:
                     break
-                chunk = groups[run.done_count : run.done_count + chunk_size]
+                chunk = groups[run.done_count : run.done_count + size]
                 started = time.time()
                 run._bill_chunk(chunk, holds)
                 run._flush_report()
-                if trace is not None:
-                    trace.append((chunk, started, time.time()))
                 run.done_count += len(chunk)
                 done += len(chunk)
+                run._notify_progress()
                 self.env["ir.cron"]._commit_progress()
+                if trace is not None:
+                    trace.append((chunk, started, time.time(), _rss_mb()))
+                # Memory stays flat however many contracts: nothing of a chunk stays cached.
+                self.env.invalidate_all()
             if run.done_count >= len(groups):
-                run.write({"state": "done", "finished_at": fields.Datetime.now()})
+                run.write({"state": RUN_DONE, "finished_at": fields.Datetime.now()})
                 run._post_summary()
+                run._notify_progress()
                 self.env["ir.cron"]._commit_progress()
-        remaining = sum(len(run.pending_groups or []) - run.done_count for run in self)
+        remaining = sum(
+            len(run.pending_groups or []) - run.done_count for run in self.browse(self.ids)
+        )
         return done, remaining
 
+    def _notify_progress(self):
+        """Tell the web client of the run's user that it moved (the form refreshes itself)."""
+        for run in self:
+            run.user_id.partner_id._bus_send(
+                BUS_PROGRESS,
+                {
+                    "run_id": run.id,
+                    "state": run.state,
+                    "done": run.done_count,
+                    "total": run.group_count,
+                },
+            )
+
     def _chunk_orders(self, chunk):
-        Order = self.env["sale.order"].sudo()
+        """The contracts of a chunk's groups still to bill (confirmed, governed), read at once."""
+        all_ids = [order_id for order_ids in chunk for order_id in order_ids]
+        billable = set(
+            self.env["sale.order"]
+            .sudo()
+            .search([("id", "in", all_ids), ("state", "=", "sale"), ("ps_governed", "=", True)])
+            .ids
+        )
+        Order = self.env["sale.order"].sudo().browse(all_ids)
         groups = []
         for order_ids in chunk:
-            orders = (
-                Order.browse(order_ids)
-                .exists()
-                .filtered(lambda order: order.state == "sale" and order.ps_governed)
+            orders = Order.browse([oid for oid in order_ids if oid in billable]).with_prefetch(
+                Order._ids
             )
             if orders:
                 groups.append(orders)
@@ -219,7 +253,7 @@ class PsBillingRun(models.Model):
 
     def _engine_bill(self, groups, holds):
         return (
-            self.env["ps.billing.engine"]
+            self.env["ps.invoice.builder"]
             .sudo()
             ._bill_groups(
                 groups,
@@ -228,6 +262,8 @@ class PsBillingRun(models.Model):
                 respect_cycle=self.respect_cycle,
                 include_review=self.origin == "prebill",
                 holds=holds,
+                period_start=self.period_start,
+                deduct_down_payments=self.deduct_down_payments,
             )
         )
 
@@ -239,7 +275,7 @@ class PsBillingRun(models.Model):
             self._add_line(
                 "error",
                 orders,
-                reason="concurrent",
+                reason=REPORT_CONCURRENT,
                 detail=_("another run billed some of these items first; nothing billed twice"),
             )
             return
@@ -248,12 +284,12 @@ class PsBillingRun(models.Model):
                 self._add_line(
                     "error",
                     orders,
-                    reason="concurrent",
+                    reason=REPORT_CONCURRENT,
                     detail=_("another run is billing these contracts; nothing billed twice"),
                 )
                 return
             _logger.exception("billing run %s: contracts %s failed", self.id, orders.ids)
-            self._add_line("error", orders, reason="error", detail=str(exc))
+            self._add_line("error", orders, reason=REPORT_ERROR, detail=str(exc))
             return
         self._report_group(orders, result)
 
@@ -327,12 +363,23 @@ class PsBillingRun(models.Model):
     # ------------------------------------------------------------------------------------------
 
     @api.model
-    def _bill_contracts(self, orders, period_end, origin=None, kind="native"):
-        """Bill these contracts now, up to ``period_end`` (Create Invoice, pre-bill review)."""
+    def _bill_contracts(
+        self,
+        orders,
+        period_end,
+        origin=None,
+        kind="native",
+        period_start=None,
+        deduct_down_payments=True,
+    ):
+        """Bill these contracts now, up to ``period_end`` (Create Invoice, pre-bill review);
+        time before ``period_start`` (when given) is left for a later invoice."""
         run = self.sudo().create(
             {
                 "name": origin or _("Billing of %s", ", ".join(orders.mapped("name"))),
                 "origin": kind,
+                "period_start": period_start,
+                "deduct_down_payments": deduct_down_payments,
                 "period_end": period_end,
                 "invoice_date": fields.Date.context_today(self),
                 "respect_cycle": False,
@@ -345,7 +392,7 @@ class PsBillingRun(models.Model):
 
     @api.model
     def _cron_process_runs(self, time_budget=50):
-        runs = self.sudo().search([("state", "in", ("queued", "running"))], order="id")
+        runs = self.sudo().search([("state", "in", (RUN_QUEUED, RUN_RUNNING))], order="id")
         done, remaining = runs._process(time_budget=time_budget)
         self.env["ir.cron"]._commit_progress(done=done, remaining=remaining)
 
@@ -404,72 +451,10 @@ class PsBillingRun(models.Model):
         return action
 
 
-class PsBillingRunLine(models.Model):
-    """The run report: invoices created, items skipped (and why), groups that failed."""
-
-    _name = "ps.billing.run.line"
-    _description = "Billing Run Report Line"
-    _order = "run_id, line_type, id"
-
-    run_id = fields.Many2one("ps.billing.run", required=True, ondelete="cascade", index=True)
-    line_type = fields.Selection(
-        [("invoice", "Invoice created"), ("skip", "Skipped"), ("error", "Not billed (error)")],
-        required=True,
-    )
-    order_ids = fields.Many2many("sale.order", string="Contracts")
-    order_names = fields.Char(compute="_compute_order_names", string="Contract")
-    partner_id = fields.Many2one("res.partner", string="Customer")
-    invoice_id = fields.Many2one("account.move")
-    reason = fields.Selection(
-        [*SKIP_REASONS, ("concurrent", "Billed by another run"), ("error", "Error")]
-    )
-    detail = fields.Text()
-
-    @api.depends("order_ids")
-    def _compute_order_names(self):
-        for line in self:
-            line.order_names = ", ".join(line.order_ids.mapped("name"))
-
-
-class PsBillingRunWizard(models.TransientModel):
-    _name = "ps.billing.run.wizard"
-    _description = "Start a billing run"
-
-    period_end = fields.Date(
-        required=True,
-        default=lambda self: (
-            periods.month_start(fields.Date.context_today(self)) - timedelta(days=1)
-        ),
-    )
-    invoice_date = fields.Date(required=True, default=fields.Date.context_today)
-    company_ids = fields.Many2many("res.company", default=lambda self: self.env.company)
-    partner_ids = fields.Many2many("res.partner", string="Customers")
-    run_now = fields.Boolean(
-        string="Run in this window",
-        help="Bill right away and show the report (small runs). Otherwise the run is queued and "
-        "the billing cron works through it in batches; its progress shows on the run.",
-    )
-
-    def action_start(self):
-        self.ensure_one()
-        if not self.env.user.has_group("ps_billing_rules.group_billing_user"):
-            raise UserError(_("Only Billing Users can run billing."))
-        run = self.env["ps.billing.run"].create(
-            {
-                "name": _("Billing run to %s", self.period_end),
-                "period_end": self.period_end,
-                "invoice_date": self.invoice_date,
-                "company_ids": [(6, 0, self.company_ids.ids)],
-                "partner_ids": [(6, 0, self.partner_ids.ids)],
-            }
-        )
-        if self.run_now:
-            run.action_run_now()
-        else:
-            run.action_start()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "ps.billing.run",
-            "res_id": run.id,
-            "view_mode": "form",
-        }
+def _rss_mb():
+    """Resident memory of this process now, in MB (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:
+        return 0.0

@@ -1,22 +1,16 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_round
+from odoo.exceptions import UserError
 
-from ..logic.caps import allocate_under_cap
-from .ps_billing_engine import SKIP_REASONS
-
-LINE_STATUS = [
-    ("billable", "Billable"),
-    ("held", "Held"),
-    ("over_cap", "Over cap"),
-    ("info", "Not billable yet"),
-]
-ACTIONS = [
-    ("bill", "Bill"),
-    ("defer", "Defer to next period"),
-    ("non_billable", "Mark non-billable"),
-    ("transfer", "Transfer"),
-]
+from ..engine.caps import allocate_under_cap
+from ..engine.constants import (
+    KIND_RETAINER_OVERAGE,
+    KIND_TIMESHEET,
+    NON_BILLABLE,
+    PREBILL_STATES,
+    REVIEW,
+    SKIP_REASONS,
+    UNBILLED,
+)
 
 
 class PsPrebill(models.Model):
@@ -36,7 +30,7 @@ class PsPrebill(models.Model):
     currency_id = fields.Many2one(related="sale_order_id.currency_id")
     period_end = fields.Date(string="Work up to", required=True)
     state = fields.Selection(
-        [("draft", "In review"), ("invoiced", "Invoiced")],
+        PREBILL_STATES,
         default="draft",
         required=True,
         tracking=True,
@@ -110,18 +104,26 @@ class PsPrebill(models.Model):
 
     def action_refresh(self):
         """Rebuild the worksheet from the contract's current unbilled items (decisions already
-        saved on the items are kept)."""
-        Engine = self.env["ps.billing.engine"].sudo()
+        saved on the items are kept). Each item shows the standard value and the amount the
+        invoice will carry for it, to the cent."""
+        Collector = self.env["ps.billing.collector"].sudo()
+        Builder = self.env["ps.invoice.builder"].sudo()
         Hold = self.env["ps.billing.hold"]
         for prebill in self.filtered(lambda p: p.state == "draft"):
             order = prebill.sale_order_id
+            currency = order.currency_id
             prebill.line_ids.unlink()
             holds = Hold._active_holds_index(order.company_id.ids)
-            items, skipped = Engine._collect(
-                order, prebill.period_end, fields.Date.context_today(self), include_review=True
+            prefetched = Collector._prefetch(order, prebill.period_end)
+            items, skipped = Collector._collect(
+                order,
+                prebill.period_end,
+                fields.Date.context_today(self),
+                include_review=True,
+                prefetched=prefetched,
             )
-            values = []
-            billable_keys = []
+            items = Collector._drop_unconfigured(order, items, skipped)
+            held, free = {}, []
             for item in items:
                 hold = Hold._hold_for(
                     holds,
@@ -129,33 +131,35 @@ class PsPrebill(models.Model):
                     order=order,
                     project=item.project,
                     task=item.task,
-                    timesheet=item.record if item.kind == "timesheet" else None,
+                    timesheet=item.record if item.kind == KIND_TIMESHEET else None,
                 )
-                record = item.record
-                values.append(
-                    {
-                        "prebill_id": prebill.id,
-                        "item_key": item.key,
-                        "res_model": record._name if record else False,
-                        "res_id": record.id if record else False,
-                        "kind": item.kind,
-                        "date": item.day,
-                        "employee_id": item.employee.id if item.employee else False,
-                        "description": item.description,
-                        "quantity": item.quantity,
-                        "rate": item.price_unit,
-                        "standard": item.standard,
-                        "adjusted_amount": item.amount,
-                        "reason": record.ps_adjustment_reason
-                        if record and item.adjusted
-                        else False,
-                        "status": "held" if hold else "billable",
-                        "status_detail": hold._describe() if hold else False,
-                        "returned": bool(record and record.ps_billing_state == "review"),
-                    }
+                if hold:
+                    held[item.key] = hold
+                else:
+                    free.append(item)
+            free = Collector._drop_beyond_sold(order, free, skipped, prefetched["invoiced"])
+            Builder._lines(free, currency)
+            Builder._lines([item for item in items if item.key in held], currency)
+            shown = {item.key for item in free} | set(held)
+            values = [
+                prebill._line_values(item, held.get(item.key))
+                for item in items
+                if item.key in shown
+            ]
+            deductions = Collector._down_payment_items(order, free)
+            for item in deductions:
+                skipped.append(
+                    (
+                        order,
+                        item.description,
+                        "down_payment",
+                        _(
+                            "%s will be deducted from the invoice",
+                            currency.format(-item.preset_standard),
+                        ),
+                    )
                 )
-                if not hold:
-                    billable_keys.append((item.key, item.amount))
+            reasons = dict(SKIP_REASONS, down_payment=_("Down payment"))
             for _order, what, reason, detail in skipped:
                 values.append(
                     {
@@ -163,17 +167,17 @@ class PsPrebill(models.Model):
                         "kind": "info",
                         "description": what,
                         "status": "info",
-                        "status_detail": f"{dict(SKIP_REASONS).get(reason, reason)}: {detail}",
+                        "status_detail": f"{reasons.get(reason, reason)}: {detail}",
                     }
                 )
             lines = self.env["ps.prebill.line"].create(values)
             if order.ps_cap_amount:
                 decision = allocate_under_cap(
-                    billable_keys,
+                    [(item.key, item.amount) for item in free],
                     order.ps_cap_amount,
                     order._ps_invoiced_amounts().get(order.id, 0.0),
                     order.ps_cap_approved_excess,
-                    rounding=order.currency_id.rounding,
+                    rounding=currency.rounding,
                 )
                 over = set(decision.over_cap)
                 lines.filtered(lambda line, over=over: line.item_key in over).write(
@@ -185,6 +189,29 @@ class PsPrebill(models.Model):
                     }
                 )
         return True
+
+    def _line_values(self, item, hold):
+        record = item.record
+        # Overage is decided by the true-up, not per item: shown, not adjustable.
+        decidable = record and item.kind != KIND_RETAINER_OVERAGE
+        return {
+            "prebill_id": self.id,
+            "item_key": item.key,
+            "res_model": record._name if decidable else False,
+            "res_id": record.id if decidable else False,
+            "kind": item.kind,
+            "date": item.day,
+            "employee_id": item.employee.id if item.employee else False,
+            "description": item.description,
+            "quantity": item.quantity,
+            "rate": item.price_unit,
+            "standard": item.standard,
+            "adjusted_amount": item.amount,
+            "reason": record.ps_adjustment_reason if record and item.adjusted else False,
+            "status": "held" if hold else "billable",
+            "status_detail": hold._describe() if hold else False,
+            "returned": bool(decidable and record.ps_billing_state == REVIEW),
+        }
 
     def _apply_decisions(self):
         """Write the reviewer's decisions onto the items themselves, so that the billing run (and
@@ -199,7 +226,7 @@ class PsPrebill(models.Model):
             if line.action == "non_billable":
                 record.write(
                     {
-                        "ps_billing_state": "non_billable",
+                        "ps_billing_state": NON_BILLABLE,
                         "ps_nonbillable_reason": line.reason or _("marked in the pre-bill review"),
                     }
                 )
@@ -213,8 +240,8 @@ class PsPrebill(models.Model):
                     {
                         "ps_adjusted_amount": line.adjusted_amount if changed else 0.0,
                         "ps_adjustment_reason": line.reason if changed else False,
-                        "ps_billing_state": "unbilled"
-                        if record.ps_billing_state == "review"
+                        "ps_billing_state": UNBILLED
+                        if record.ps_billing_state == REVIEW
                         else record.ps_billing_state,
                         "ps_defer_until": False,
                     }
@@ -281,124 +308,3 @@ class PsPrebill(models.Model):
             "res_id": invoice.id,
             "view_mode": "form",
         }
-
-
-class PsPrebillLine(models.Model):
-    _name = "ps.prebill.line"
-    _description = "Pre-bill Review Item"
-    _order = "prebill_id, status, date, id"
-
-    prebill_id = fields.Many2one("ps.prebill", required=True, ondelete="cascade", index=True)
-    currency_id = fields.Many2one(related="prebill_id.currency_id")
-    item_key = fields.Char(readonly=True)
-    res_model = fields.Char(readonly=True)
-    res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
-    kind = fields.Selection(
-        [
-            ("timesheet", "Time"),
-            ("expense", "Expense"),
-            ("milestone", "Milestone"),
-            ("installment", "Installment"),
-            ("retainer_fee", "Retainer fee"),
-            ("retainer_overage", "Retainer overage"),
-            ("info", "Note"),
-        ],
-        readonly=True,
-    )
-    date = fields.Date(readonly=True)
-    employee_id = fields.Many2one("hr.employee", readonly=True)
-    description = fields.Char(readonly=True)
-    quantity = fields.Float(string="Hours / quantity", readonly=True)
-    rate = fields.Monetary(currency_field="currency_id", readonly=True)
-    standard = fields.Monetary(string="Standard value", currency_field="currency_id", readonly=True)
-    adjusted_amount = fields.Monetary(string="Bill", currency_field="currency_id")
-    adjustment = fields.Monetary(compute="_compute_adjustment", currency_field="currency_id")
-    will_bill = fields.Monetary(
-        compute="_compute_adjustment",
-        currency_field="currency_id",
-        help="What the invoice line will carry: hours x a unit price with Odoo's product price "
-        "precision, so a typed amount may move by a few cents (raise the 'Product Price' decimal "
-        "accuracy for exact amounts).",
-    )
-    reason = fields.Char(help="Required when the amount billed differs from the standard value.")
-    action = fields.Selection(ACTIONS, default="bill", required=True)
-    defer_to = fields.Date()
-    transfer_sale_line_id = fields.Many2one(
-        "sale.order.line",
-        string="Transfer to",
-        domain="[('ps_billing_model', '=', 'tm'), ('order_id.state', '=', 'sale')]",
-    )
-    status = fields.Selection(LINE_STATUS, readonly=True, default="billable")
-    status_detail = fields.Char(string="Why", readonly=True)
-    returned = fields.Boolean(
-        string="Credited", readonly=True, help="Returned by a full credit note."
-    )
-    billed_amount = fields.Monetary(currency_field="currency_id", readonly=True)
-
-    @api.depends("adjusted_amount", "standard", "quantity")
-    def _compute_adjustment(self):
-        digits = self.env["decimal.precision"].precision_get("Product Price")
-        for line in self:
-            will_bill = line.adjusted_amount
-            if (
-                line.currency_id
-                and line.quantity
-                and line.currency_id.compare_amounts(line.adjusted_amount, line.standard)
-            ):
-                unit_price = float_round(
-                    line.adjusted_amount / line.quantity, precision_digits=digits
-                )
-                will_bill = line.currency_id.round(unit_price * line.quantity)
-            line.will_bill = will_bill
-            line.adjustment = will_bill - line.standard
-
-    @api.constrains("adjusted_amount", "reason", "action", "defer_to", "transfer_sale_line_id")
-    def _check_decision(self):
-        for line in self:
-            if line.kind == "info":
-                continue
-            changed = (
-                line.currency_id
-                and line.currency_id.compare_amounts(line.adjusted_amount, line.standard) != 0
-            )
-            if changed and not line.reason:
-                raise ValidationError(
-                    _(
-                        "%s: give the reason for writing it up or down (it is kept for realization reporting).",
-                        line.description,
-                    )
-                )
-            if line.adjusted_amount < 0:
-                raise ValidationError(
-                    _("%s: a billed amount cannot be negative.", line.description)
-                )
-            if line.action == "defer" and not line.defer_to:
-                raise ValidationError(_("%s: choose the date to defer it to.", line.description))
-            if line.action == "transfer" and (
-                line.kind != "timesheet" or not line.transfer_sale_line_id
-            ):
-                raise ValidationError(
-                    _(
-                        "%s: only time can be transferred, to a time-and-materials contract line.",
-                        line.description,
-                    )
-                )
-
-    def _transfer(self, timesheet):
-        target = self.transfer_sale_line_id
-        values = {"so_line": target.id, "is_so_line_edited": True}
-        if target.order_id.project_id and target.order_id.project_id != timesheet.project_id:
-            values.update(project_id=target.order_id.project_id.id, task_id=False)
-        source = timesheet.so_line
-        timesheet.with_context(ps_keep_approval=True).write(values)
-        for order in source.order_id | target.order_id:
-            order.message_post(
-                body=_(
-                    "Pre-bill review: %(hours)s h of %(employee)s on %(date)s transferred from %(origin)s to %(target)s.",
-                    hours=timesheet.unit_amount,
-                    employee=timesheet.employee_id.name,
-                    date=timesheet.date,
-                    origin=source.display_name,
-                    target=target.display_name,
-                )
-            )

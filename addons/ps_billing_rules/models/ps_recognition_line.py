@@ -5,8 +5,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, _, api, fields, models
 from odoo.tools import date_utils
 
-from ..logic import recognition
-from .sale_order_line import DEFERRED_MODELS
+from ..engine import recognition
+from ..engine.constants import APPROVED, BILLED, DEFERRED_MODELS, FIXED_FEE, PERIOD_CLOSED, RETAINER
 
 _logger = logging.getLogger(__name__)
 
@@ -54,17 +54,30 @@ class PsRecognitionLine(models.Model):
     # ------------------------------------------------------------------------------------------
 
     @api.model
-    def _line_total(self, sol, as_of):
-        """The contract line's revenue in company currency (converted on ``as_of``)."""
-        company = sol.company_id
-        return sol.currency_id._convert(sol.price_subtotal, company.currency_id, company, as_of)
+    def _deferred_balance(self, sol, as_of):
+        """(contract currency, company currency) that posted invoices and credit notes of the
+        line put into deferred revenue up to ``as_of``."""
+        deferred = sol.company_id.ps_deferred_revenue_account_id
+        if not deferred:
+            return 0.0, 0.0
+        self.env["account.move.line"].flush_model()
+        self.env.cr.execute(
+            """SELECT COALESCE(-SUM(aml.amount_currency), 0), COALESCE(-SUM(aml.balance), 0)
+               FROM account_move_line aml
+               WHERE aml.account_id = %s AND aml.parent_state = 'posted' AND aml.date <= %s
+                 AND (aml.ps_sale_line_id = %s OR aml.id IN (
+                      SELECT rel.invoice_line_id FROM sale_order_line_invoice_rel rel
+                      WHERE rel.order_line_id = %s))""",
+            (deferred.id, as_of, sol.id, sol.id),
+        )
+        return self.env.cr.fetchone()
 
     @api.model
-    def _target(self, sol, as_of):
-        """Cumulative revenue earned by ``as_of`` for a deferred line (company currency)."""
+    def _earned(self, sol, as_of):
+        """Revenue of a deferred line earned by ``as_of``, in the contract's currency."""
         method = sol.ps_recognition_method
-        total = self._line_total(sol, as_of)
-        if sol.ps_billing_model == "fixed_fee":
+        total = sol.price_subtotal
+        if sol.ps_billing_model == FIXED_FEE:
             if method == "percent_complete":
                 hours = sum(
                     self.env["account.analytic.line"]
@@ -74,23 +87,38 @@ class PsRecognitionLine(models.Model):
                             ("so_line", "=", sol.id),
                             ("project_id", "!=", False),
                             ("date", "<=", as_of),
-                            ("ps_approval_state", "=", "approved"),
+                            ("ps_approval_state", "=", APPROVED),
                         ]
                     )
                     .mapped("unit_amount")
                 )
                 return recognition.percent_complete(total, hours, sol.ps_budget_hours)
             return recognition.straight_line(total, sol.ps_service_start, sol.ps_service_end, as_of)
-        if sol.ps_billing_model == "retainer":
-            return self._retainer_target(sol, as_of)
+        if sol.ps_billing_model == RETAINER:
+            return self._retainer_earned(sol, as_of)
         return 0.0
 
     @api.model
-    def _retainer_target(self, sol, as_of):
+    def _target(self, sol, as_of):
+        """Cumulative revenue earned by ``as_of`` for a deferred line, in company currency: what
+        was invoiced is released at the rate it was deferred at (deferred revenue ends at zero
+        exactly), what is earned beyond it at the rate of ``as_of``."""
+        company = sol.company_id
+        deferred, deferred_company = self._deferred_balance(sol, as_of)
+        return recognition.at_deferred_rate(
+            self._earned(sol, as_of),
+            deferred,
+            deferred_company,
+            lambda amount: sol.currency_id._convert(
+                amount, company.currency_id, company, as_of, round=False
+            ),
+        )
+
+    @api.model
+    def _retainer_earned(self, sol, as_of):
         """Fees of the periods invoiced so far: earned as their units are used (a closed period
         is fully earned: its unused units expired or were carried), or straight-line over each
         period."""
-        company = sol.company_id
         earned = 0.0
         periods = (
             self.env["ps.retainer.period"]
@@ -98,18 +126,16 @@ class PsRecognitionLine(models.Model):
             .search(
                 [
                     ("sale_line_id", "=", sol.id),
-                    ("ps_billing_state", "=", "billed"),
+                    ("ps_billing_state", "=", BILLED),
                     ("date_start", "<=", as_of),
                 ]
             )
         )
         for period in periods:
-            fee = sol.currency_id._convert(
-                period.ps_billed_amount, company.currency_id, company, as_of
-            )
+            fee = period.ps_billed_amount
             if sol.ps_recognition_method == "straight_line":
                 earned += recognition.straight_line(fee, period.date_start, period.date_end, as_of)
-            elif period.state == "closed" and period.date_end <= as_of:
+            elif period.state == PERIOD_CLOSED and period.date_end <= as_of:
                 earned += fee
             else:
                 used = sum(
@@ -121,7 +147,7 @@ class PsRecognitionLine(models.Model):
                             ("project_id", "!=", False),
                             ("date", ">=", period.date_start),
                             ("date", "<=", min(as_of, period.date_end)),
-                            ("ps_approval_state", "=", "approved"),
+                            ("ps_approval_state", "=", APPROVED),
                         ]
                     )
                     .mapped("unit_amount")
@@ -253,55 +279,15 @@ class PsRecognitionLine(models.Model):
         move.action_post()
         return move
 
-
-class PsPeriodCloseWizard(models.TransientModel):
-    """Period close: revenue recognition and, when enabled, the WIP accrual."""
-
-    _name = "ps.period.close.wizard"
-    _description = "Close a billing period"
-
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company
-    )
-    period_end = fields.Date(
-        required=True,
-        default=lambda self: (
-            date_utils.start_of(fields.Date.context_today(self), "month") - relativedelta(days=1)
-        ),
-    )
-    result = fields.Text(readonly=True)
-
-    def action_close(self):
-        self.ensure_one()
-        created, messages = self.env["ps.recognition.line"]._close_period(
-            self.company_id, self.period_end
-        )
-        lines = [_("%s recognition entr(ies) posted.", len(created)), *messages]
-        if self.company_id.ps_wip_accrual:
-            accrual, wip_messages = self.env["ps.wip.accrual"]._accrue(
-                self.company_id, self.period_end
-            )
-            lines.append(
-                _("WIP accrual: %s", accrual.move_id.name) if accrual else _("No WIP accrual.")
-            )
-            lines += wip_messages
-        self.result = "\n".join(str(line) for line in lines)
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-        }
-
     @api.model
     def _cron_close_previous_month(self):
-        """On the first days of a month, close the previous month for companies that bill."""
+        """On the first days of a month, close the previous month for companies that bill:
+        revenue recognition and, when enabled, the WIP accrual."""
         for company in (
             self.env["res.company"].sudo().search([("ps_deferred_revenue_account_id", "!=", False)])
         ):
             today = fields.Date.context_today(self.with_context(tz=company._ps_timezone()))
             period_end = date_utils.start_of(today, "month") - relativedelta(days=1)
-            self.env["ps.recognition.line"]._close_period(company, period_end)
+            self._close_period(company, period_end)
             if company.ps_wip_accrual:
                 self.env["ps.wip.accrual"]._accrue(company, period_end)

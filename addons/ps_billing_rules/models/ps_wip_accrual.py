@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
 
+from ..engine.constants import APPROVED, TM, UNBILLED
+
 
 class PsWipAccrual(models.Model):
     """Period-end accrual of work in progress (approved, unbilled time at its standard value):
@@ -36,9 +38,9 @@ class PsWipAccrual(models.Model):
                 ("company_id", "=", company.id),
                 ("project_id", "!=", False),
                 ("date", "<=", as_of),
-                ("ps_approval_state", "=", "approved"),
-                ("ps_billing_state", "=", "unbilled"),
-                ("so_line.ps_billing_model", "=", "tm"),
+                ("ps_approval_state", "=", APPROVED),
+                ("ps_billing_state", "=", UNBILLED),
+                ("so_line.ps_billing_model", "=", TM),
             ]
         )
         values = {}

@@ -1,11 +1,34 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+from ..engine.constants import OPEN_STATES
 
 
 class SaleOrder(models.Model):
     """The contract: its billing terms, holds, cap and the rates that govern it."""
 
     _inherit = "sale.order"
+
+    @api.model
+    def _ps_check_rerate_allowed(self):
+        """Re-rating changes the amounts of unbilled work (it runs as superuser on the timesheet
+        lines): Billing Managers only, whichever button or RPC starts it."""
+        if not self.env.su and not self.env.user.has_group(
+            "ps_billing_rules.group_billing_manager"
+        ):
+            raise AccessError(
+                _(
+                    "Only Billing Managers can re-rate unbilled time (%(managers)s). Ask one of "
+                    "them, or change the rates on the contract's rate card.",
+                    managers=", ".join(
+                        self.env.ref("ps_billing_rules.group_billing_manager")
+                        .sudo()
+                        .users.filtered("active")
+                        .mapped("name")
+                    )
+                    or _("none configured"),
+                )
+            )
 
     ps_governed = fields.Boolean(
         string="Billed by billing rules",
@@ -171,13 +194,14 @@ class SaleOrder(models.Model):
 
     def action_ps_rerate_unbilled(self):
         """Apply today's rate cards to the unbilled time of these contracts, logged per contract."""
+        self._ps_check_rerate_allowed()
         Line = self.env["account.analytic.line"].sudo()
         for order in self.filtered("ps_governed"):
             lines = Line.search(
                 [
                     ("so_line", "in", order.order_line.ids),
                     ("project_id", "!=", False),
-                    ("ps_billing_state", "in", ("unbilled", "review")),
+                    ("ps_billing_state", "in", OPEN_STATES),
                 ]
             )
             before = {line.id: (line.ps_rate, line.ps_rate_source) for line in lines}
@@ -238,14 +262,24 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------------------------------
 
     def _create_invoices(self, grouped=False, final=False, date=None):
+        """Governed contracts are billed by the rules. The timesheet period of Odoo's "Create
+        Invoice" wizard (start and end dates, passed in the context as sale_timesheet does) is
+        honoured: only time of that period is billed, everything else up to its end."""
         governed = self.filtered("ps_governed")
         moves = self.env["account.move"]
         if governed:
-            period_end = fields.Date.to_date(date) if date else fields.Date.context_today(self)
+            context = self.env.context
+            period_start = fields.Date.to_date(context.get("timesheet_start_date") or None)
+            period_end = fields.Date.to_date(
+                context.get("timesheet_end_date") or date or fields.Date.context_today(self)
+            )
             run = self.env["ps.billing.run"]._bill_contracts(
                 governed,
                 period_end,
                 origin=_("Create Invoice on %s", ", ".join(governed.mapped("name"))),
+                period_start=period_start,
+                # Odoo's wizard passes its "Deduct down payments" as ``final``.
+                deduct_down_payments=final,
             )
             moves |= run.invoice_ids
             if not moves and not (self - governed):

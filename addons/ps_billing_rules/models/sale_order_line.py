@@ -1,27 +1,25 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-BILLING_MODELS = [
-    ("tm", "Time and materials"),
-    ("fixed_fee", "Fixed fee"),
-    ("milestone", "Milestones"),
-    ("retainer", "Retainer"),
-    ("non_billable", "Non-billable"),
-]
-RECOGNITION_METHODS = [
-    ("straight_line", "Straight-line over the service period"),
-    ("percent_complete", "Percent complete (hours / budget)"),
-    ("reached", "When milestones are reached"),
-    ("consumed", "As consumed (retainer hours)"),
-    ("invoiced", "When invoiced (revenue account)"),
-]
-ROLLOVER_RULES = [
-    ("none", "No rollover"),
-    ("capped", "Roll over, capped"),
-    ("expiring", "Roll over, expire after N periods"),
-]
-# Lines whose invoices are posted to deferred revenue and recognised by schedule.
-DEFERRED_MODELS = ("fixed_fee", "retainer")
+from ..engine import periods as period_logic
+from ..engine.allocation import split_evenly
+from ..engine.constants import (
+    ALLOWED_RECOGNITION,
+    APPROVED,
+    BILLING_MODELS,
+    DEFAULT_RECOGNITION,
+    DEFERRED_MODELS,
+    FIXED_FEE,
+    NO_ROLLOVER,
+    PERIOD_KINDS,
+    RECOGNITION_METHODS,
+    RETAINER,
+    RETAINER_UNITS,
+    ROLLOVER_RULES,
+)
+
+# connector_crm imports these from here (kept as names of this module).
+__all__ = ["BILLING_MODELS", "DEFERRED_MODELS", "ROLLOVER_RULES", "SaleOrderLine"]
 
 
 class SaleOrderLine(models.Model):
@@ -50,21 +48,42 @@ class SaleOrderLine(models.Model):
     ps_budget_hours = fields.Float(
         string="Budgeted hours", help="For percent-complete recognition."
     )
-    # Retainers
-    ps_retainer_unit = fields.Selection(
-        [("hours", "Hours"), ("amount", "Amount")], string="Retainer in", default="hours"
+    # Retainers: a periodic fee, explicit about what was sold.
+    ps_period_count = fields.Integer(
+        string="Periods",
+        compute="_compute_ps_period_count",
+        store=True,
+        readonly=False,
+        help="Number of periodic fees the contract sold. The line's total is split over them "
+        "(the last takes the remainder); billing never bills more periods: amend this number "
+        "to extend the retainer.",
     )
+    ps_period_fee = fields.Monetary(
+        string="Fee per period",
+        currency_field="currency_id",
+        compute="_compute_ps_period_fee",
+        store=True,
+        help="The line's total divided by its periods (the last fee takes the remainder).",
+    )
+    ps_period_last_fee = fields.Monetary(
+        string="Last fee",
+        currency_field="currency_id",
+        compute="_compute_ps_period_fee",
+        store=True,
+    )
+    ps_retainer_unit = fields.Selection(RETAINER_UNITS, string="Retainer in", default="hours")
     ps_retainer_included = fields.Float(
         string="Included per period", help="Hours (or amount of work at standard rates) per period."
     )
-    ps_retainer_period = fields.Selection(
-        [("monthly", "Monthly"), ("quarterly", "Quarterly")],
-        string="Retainer period",
-        default="monthly",
-    )
+    ps_retainer_period = fields.Selection(PERIOD_KINDS, string="Retainer period", default="monthly")
     ps_retainer_start = fields.Date(string="Retainer from")
-    ps_retainer_end = fields.Date(string="Retainer until")
-    ps_rollover_rule = fields.Selection(ROLLOVER_RULES, string="Rollover", default="none")
+    ps_retainer_end = fields.Date(
+        string="Retainer until",
+        compute="_compute_ps_retainer_end",
+        store=True,
+        help="End of the last period sold (from the start and the number of periods).",
+    )
+    ps_rollover_rule = fields.Selection(ROLLOVER_RULES, string="Rollover", default=NO_ROLLOVER)
     ps_rollover_cap = fields.Float(string="Rollover cap", help="Most unused units carried over.")
     ps_rollover_expiry = fields.Integer(string="Rolled units expire after (periods)", default=3)
     ps_overage_rate = fields.Monetary(
@@ -81,26 +100,50 @@ class SaleOrderLine(models.Model):
 
     @api.depends("ps_billing_model")
     def _compute_ps_recognition_method(self):
-        defaults = {
-            "fixed_fee": "straight_line",
-            "retainer": "consumed",
-            "milestone": "reached",
-            "tm": "invoiced",
-            "non_billable": False,
-        }
-        allowed = self._ps_allowed_methods()
         for line in self:
-            if line.ps_recognition_method not in allowed.get(line.ps_billing_model, ()):
-                line.ps_recognition_method = defaults.get(line.ps_billing_model)
+            if line.ps_recognition_method not in ALLOWED_RECOGNITION.get(line.ps_billing_model, ()):
+                line.ps_recognition_method = DEFAULT_RECOGNITION.get(line.ps_billing_model, False)
 
-    @api.model
-    def _ps_allowed_methods(self):
-        return {
-            "fixed_fee": ("straight_line", "percent_complete"),
-            "retainer": ("consumed", "straight_line"),
-            "milestone": ("reached",),
-            "tm": ("invoiced",),
-        }
+    @api.depends("ps_billing_model", "product_uom_qty")
+    def _compute_ps_period_count(self):
+        """By default a whole quantity is the number of periods ("12 x 2,000": twelve fees of
+        2,000) and any other quantity one period: what was sold, nothing more."""
+        for line in self:
+            quantity = line.product_uom_qty
+            if line.ps_billing_model != RETAINER:
+                line.ps_period_count = 0
+            else:
+                line.ps_period_count = (
+                    int(quantity) if quantity >= 1 and quantity == int(quantity) else 1
+                )
+
+    @api.depends("ps_period_count", "price_subtotal", "currency_id")
+    def _compute_ps_period_fee(self):
+        for line in self:
+            if line.ps_period_count >= 1 and line.currency_id:
+                fees = split_evenly(
+                    line.price_subtotal, line.ps_period_count, line.currency_id.decimal_places
+                )
+                line.ps_period_fee, line.ps_period_last_fee = fees[0], fees[-1]
+            else:
+                line.ps_period_fee = line.ps_period_last_fee = 0.0
+
+    @api.depends("ps_retainer_start", "ps_retainer_period", "ps_period_count")
+    def _compute_ps_retainer_end(self):
+        for line in self:
+            if line.ps_retainer_start and line.ps_period_count >= 1:
+                bounds = period_logic.periods_between(
+                    line.ps_retainer_period or "monthly",
+                    line.ps_retainer_start,
+                    period_logic.add_months(
+                        line.ps_retainer_start,
+                        period_logic.months_in(line.ps_retainer_period or "monthly")
+                        * (line.ps_period_count - 1),
+                    ),
+                )
+                line.ps_retainer_end = bounds[-1][1]
+            else:
+                line.ps_retainer_end = False
 
     @api.constrains(
         "ps_billing_model",
@@ -110,12 +153,13 @@ class SaleOrderLine(models.Model):
         "ps_budget_hours",
         "ps_retainer_included",
         "ps_retainer_start",
+        "ps_period_count",
         "ps_installment_ids",
     )
     def _check_ps_terms(self):
         for line in self.filtered("ps_billing_model"):
             name = line.name.splitlines()[0] if line.name else line.product_id.display_name
-            allowed = self._ps_allowed_methods().get(line.ps_billing_model)
+            allowed = ALLOWED_RECOGNITION.get(line.ps_billing_model)
             if allowed and line.ps_recognition_method not in allowed:
                 raise ValidationError(
                     _(
@@ -127,7 +171,7 @@ class SaleOrderLine(models.Model):
                 )
             if (
                 line.ps_recognition_method == "straight_line"
-                and line.ps_billing_model == "fixed_fee"
+                and line.ps_billing_model == FIXED_FEE
                 and not (line.ps_service_start and line.ps_service_end)
             ):
                 raise ValidationError(
@@ -140,29 +184,83 @@ class SaleOrderLine(models.Model):
                 raise ValidationError(
                     _("Contract line %s: percent-complete recognition needs budgeted hours.", name)
                 )
-            if line.ps_billing_model == "retainer" and (
-                line.ps_retainer_included <= 0 or not line.ps_retainer_start
-            ):
-                raise ValidationError(
-                    _(
-                        "Retainer line %s needs the units included per period and a start date.",
-                        name,
+            if line.ps_billing_model == RETAINER:
+                if line.ps_retainer_included <= 0 or not line.ps_retainer_start:
+                    raise ValidationError(
+                        _(
+                            "Retainer line %s needs the units included per period and a start date.",
+                            name,
+                        )
                     )
-                )
-            if line.ps_billing_model == "fixed_fee":
+                if line.ps_period_count < 1:
+                    raise ValidationError(
+                        _(
+                            "Retainer line %s: give the number of periods sold (at least one).",
+                            name,
+                        )
+                    )
+            if line.ps_billing_model == FIXED_FEE:
                 total = sum(line.ps_installment_ids.mapped("percentage"))
                 if total > 100.0001:
                     raise ValidationError(
                         _(
                             "Installments of %(line)s add up to %(total)s%%: at most 100%%.",
                             line=name,
-                            total=total,
+                            total=round(total, 4),
                         )
                     )
+
+    def write(self, vals):
+        # A change of what a confirmed contract sold is an amendment: visible in its chatter.
+        watched = {"ps_period_count", "product_uom_qty", "price_unit"} & set(vals)
+        before = {}
+        if watched:
+            for line in self.filtered(
+                lambda sol: sol.ps_billing_model == RETAINER and sol.state == "sale"
+            ):
+                before[line.id] = (line.ps_period_count, line.price_subtotal)
+        result = super().write(vals)
+        for line in self.filtered(lambda sol: sol.id in before):
+            count, total = before[line.id]
+            if (count, total) != (line.ps_period_count, line.price_subtotal):
+                line.order_id.message_post(
+                    body=_(
+                        "Retainer %(line)s amended: %(old_count)s period(s) for %(old_total)s → "
+                        "%(count)s period(s) for %(total)s (fee per period %(fee)s).",
+                        line=line.product_id.display_name,
+                        old_count=count,
+                        old_total=line.currency_id.format(total),
+                        count=line.ps_period_count,
+                        total=line.currency_id.format(line.price_subtotal),
+                        fee=line.currency_id.format(line.ps_period_fee),
+                    )
+                )
+        return result
 
     def _ps_is_deferred(self):
         self.ensure_one()
         return self.ps_billing_model in DEFERRED_MODELS
+
+    def _compute_qty_invoiced(self):
+        """Odoo rounds each invoice line's quantity up to the unit's rounding before adding them
+        up (three thirds of a fee would make 1.02 units, 1 h 20 would be 1.34 h): lines billed by
+        the rules add up their exact quantities (each invoice line carries its exact share)."""
+        governed = self.filtered("ps_billing_model")
+        super(SaleOrderLine, self - governed)._compute_qty_invoiced()
+        for line in governed:
+            quantity = 0.0
+            for invoice_line in line._get_invoice_lines():
+                move = invoice_line.move_id
+                if move.state == "cancel" and move.payment_state != "invoicing_legacy":
+                    continue
+                converted = invoice_line.product_uom_id._compute_quantity(
+                    invoice_line.quantity, line.product_uom, round=False
+                )
+                if move.move_type == "out_invoice":
+                    quantity += converted
+                elif move.move_type == "out_refund":
+                    quantity -= converted
+            line.qty_invoiced = quantity
 
     @api.depends("timesheet_ids.ps_approval_state")
     def _compute_qty_delivered(self):
@@ -172,4 +270,4 @@ class SaleOrderLine(models.Model):
     def _timesheet_compute_delivered_quantity_domain(self):
         # Odoo's own hook: only approved time is delivered (and so invoiceable).
         domain = super()._timesheet_compute_delivered_quantity_domain()
-        return [*domain, ("ps_approval_state", "=", "approved")]
+        return [*domain, ("ps_approval_state", "=", APPROVED)]

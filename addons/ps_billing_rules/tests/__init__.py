@@ -1,8 +1,15 @@
 from . import (
+    test_billing_run_progress,
+    test_credit_notes,
+    test_exact_amounts,
+    test_foreign_currency,
     test_holds_and_caps,
     test_kpis,
+    test_native_wizards,
     test_prebill_and_native,
     test_recognition_and_wip,
+    test_retainer_terms,
+    test_roles_and_demo,
     test_time_and_materials,
     test_tour,
 )

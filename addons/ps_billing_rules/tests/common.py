@@ -1,6 +1,6 @@
 from datetime import date
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
 
 
@@ -151,6 +151,147 @@ class BillingCase(TransactionCase):
         lines = run.line_ids.filtered(lambda line: line.line_type == "skip")
         return lines.filtered(lambda line: line.reason == reason) if reason else lines
 
+    def fixed_fee(
+        self,
+        total,
+        installments,
+        start=date(2026, 9, 1),
+        end=date(2026, 12, 31),
+        order_values=None,
+        **terms,
+    ):
+        """A confirmed fixed-fee contract of ``total`` with ``installments``: (name, date, %)."""
+        return self.make_contract(
+            [
+                (
+                    self.product_fixed,
+                    1,
+                    total,
+                    "fixed_fee",
+                    {
+                        "ps_service_start": start,
+                        "ps_service_end": end,
+                        "ps_installment_ids": [
+                            Command.create({"name": name, "date": day, "percentage": pct})
+                            for name, day, pct in installments
+                        ],
+                        **terms,
+                    },
+                )
+            ],
+            **(order_values or {}),
+        )
 
-D = date
-TODAY = fields.Date.today
+    def retainer(self, quantity=12, price=3000.0, order_values=None, **terms):
+        """A confirmed monthly hours retainer from 1 September 2026 (20 h included, overage at
+        180/h), ``quantity`` x ``price``."""
+        values = {
+            "ps_retainer_unit": "hours",
+            "ps_retainer_included": 20,
+            "ps_retainer_period": "monthly",
+            "ps_retainer_start": date(2026, 9, 1),
+            "ps_overage_rate": 180.0,
+            **terms,
+        }
+        return self.make_contract(
+            [(self.product_retainer, quantity, price, "retainer", values)], **(order_values or {})
+        )
+
+    # Odoo's own wizards, used the way a controller uses them ------------------------------
+
+    def create_invoice_wizard(self, orders, **values):
+        """Odoo's "Create Invoice" (sale.advance.payment.inv) on ``orders``; returns the
+        invoices it created."""
+        wizard = (
+            self.env["sale.advance.payment.inv"]
+            .with_context(active_model="sale.order", active_ids=orders.ids)
+            .create({"advance_payment_method": "delivered", **values})
+        )
+        before = orders.invoice_ids
+        wizard.create_invoices()
+        return orders.invoice_ids - before
+
+    def reverse(self, invoice, modify=False, **values):
+        """Odoo's credit note wizard (account.move.reversal): "Reverse" (a draft credit note
+        for the whole invoice) or, with ``modify``, "Reverse and create a new draft". Returns
+        the credit note, or the new draft."""
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "controller test", **values})
+        )
+        if modify:
+            wizard.modify_moves()
+        else:
+            wizard.refund_moves()
+        return wizard.new_move_ids
+
+    def partial_credit(self, invoice, amount, day=date(2026, 11, 5)):
+        """A posted credit note of ``amount`` (untaxed) on ``invoice``, not tied to its lines."""
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": invoice.partner_id.id,
+                "reversed_entry_id": invoice.id,
+                "invoice_date": day,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Goodwill",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.set(self.tax.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        refund.action_post()
+        return refund
+
+
+class TimeAndMaterialsCase(BillingCase):
+    """A confirmed time-and-materials contract (100 h at 150, PO-4711) of Initech."""
+
+    def setUp(self):
+        super().setUp()
+        self.order = self.make_contract(
+            [(self.product_tm, 100, 150.0, "tm", {})], client_order_ref="PO-4711"
+        )
+        self.line = self.order.order_line
+
+
+class AccountingCase(BillingCase):
+    """BillingCase with the recognition and WIP journal set, and balances per contract."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.journal = cls.env["account.journal"].search(
+            [("type", "=", "general"), ("company_id", "=", cls.company.id)], limit=1
+        )
+        cls.company.ps_billing_journal_id = cls.journal
+        cls.revenue = cls.product_fixed.categ_id.property_account_income_categ_id
+        cls.Recognition = cls.env["ps.recognition.line"]
+
+    def balance(self, account, up_to, order, currency=False):
+        """Balance of ``account`` (company currency, or in the invoice currency with
+        ``currency``) from ``order``'s invoices and recognition entries (demo data may post other
+        contracts' entries on the same account)."""
+        moves = order.invoice_ids | self.Recognition.search([("order_id", "=", order.id)]).move_id
+        moves |= moves.reversal_move_ids
+        lines = self.env["account.move.line"].search(
+            [
+                ("account_id", "=", account.id),
+                ("parent_state", "=", "posted"),
+                ("date", "<=", up_to),
+                ("move_id", "in", moves.ids),
+            ]
+        )
+        return sum(lines.mapped("amount_currency" if currency else "balance"))
+
+    def close(self, order, period_end):
+        """Close the period for the company; keep what concerns ``order`` (demo data may hold
+        other deferred contracts)."""
+        created, messages = self.Recognition._close_period(self.company, period_end)
+        return created.filtered(lambda rec: rec.order_id == order), messages

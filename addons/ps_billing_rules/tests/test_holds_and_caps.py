@@ -4,17 +4,15 @@ from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
-from .common import BillingCase
+from .common import BillingCase, TimeAndMaterialsCase
 
 OCT_END = date(2026, 10, 31)
 
 
 @tagged("post_install", "-at_install")
-class TestHolds(BillingCase):
+class TestHolds(TimeAndMaterialsCase):
     def setUp(self):
         super().setUp()
-        self.order = self.make_contract([(self.product_tm, 100, 150.0, "tm", {})])
-        self.line = self.order.order_line
         self.project = self.order.project_id
         self.task = self.env["project.task"].create(
             {"name": "Data migration", "project_id": self.project.id}
@@ -85,7 +83,12 @@ class TestCaps(BillingCase):
         over = self.skipped(run, "over_cap")
         self.assertIn("would exceed the not-to-exceed amount", over.detail)
         activity = order.activity_ids.filtered(lambda a: "not-to-exceed" in (a.summary or ""))
-        self.assertTrue(activity, "Billing Managers are asked to approve")
+        self.assertIn(
+            self.billing_manager, activity.user_id, "Billing Managers are asked to approve"
+        )
+        self.assertNotIn(self.billing_user, activity.user_id, "not Billing Users")
+        mine = activity.filtered(lambda a: a.user_id == self.billing_manager)
+        self.assertIn("720.00", mine.note, "the activity says how much waits (600 + 120)")
         with self.assertRaises(UserError):
             order.with_user(self.billing_user).action_ps_approve_over_cap(620.0)
         order.with_user(self.billing_manager).action_ps_approve_over_cap(620.0)
@@ -222,17 +225,6 @@ class TestInstallmentsAndMilestones(BillingCase):
 
 @tagged("post_install", "-at_install")
 class TestRetainers(BillingCase):
-    def retainer(self, **terms):
-        values = {
-            "ps_retainer_unit": "hours",
-            "ps_retainer_included": 20,
-            "ps_retainer_period": "monthly",
-            "ps_retainer_start": date(2026, 9, 1),
-            "ps_overage_rate": 180.0,
-            **terms,
-        }
-        return self.make_contract([(self.product_retainer, 12, 3000.0, "retainer", values)])
-
     def test_fee_in_advance_overage_in_arrears_to_the_cent(self):
         order = self.retainer()
         line = order.order_line

@@ -4,17 +4,15 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from .common import BillingCase
+from .common import BillingCase, TimeAndMaterialsCase
 
 OCT_END = date(2026, 10, 31)
 
 
 @tagged("post_install", "-at_install")
-class TestPrebillReview(BillingCase):
+class TestPrebillReview(TimeAndMaterialsCase):
     def setUp(self):
         super().setUp()
-        self.order = self.make_contract([(self.product_tm, 100, 150.0, "tm", {})])
-        self.line = self.order.order_line
         self.a = self.log(self.ben, 5, date(2026, 10, 5), self.line)  # 1000
         self.b = self.log(self.cleo, 5, date(2026, 10, 6), self.line)  # 600
         self.c = self.log(self.ada, 1, date(2026, 10, 7), self.line)  # 300

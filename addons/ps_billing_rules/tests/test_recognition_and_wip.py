@@ -1,67 +1,24 @@
 from datetime import date
 
-from odoo import Command
 from odoo.tests import tagged
 
-from .common import BillingCase
+from .common import AccountingCase, BillingCase
 
 
 @tagged("post_install", "-at_install")
-class TestRecognition(BillingCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.journal = cls.env["account.journal"].search(
-            [("type", "=", "general"), ("company_id", "=", cls.company.id)], limit=1
-        )
-        cls.company.ps_billing_journal_id = cls.journal
-        cls.revenue = cls.product_fixed.categ_id.property_account_income_categ_id
-        cls.Recognition = cls.env["ps.recognition.line"]
-
-    def balance(self, account, up_to, order):
-        """Balance of ``account`` from ``order``'s invoices and recognition entries (demo data
-        may post other contracts' entries on the same account)."""
-        moves = order.invoice_ids | self.Recognition.search([("order_id", "=", order.id)]).move_id
-        lines = self.env["account.move.line"].search(
-            [
-                ("account_id", "=", account.id),
-                ("parent_state", "=", "posted"),
-                ("date", "<=", up_to),
-                ("move_id", "in", moves.ids),
-            ]
-        )
-        return sum(lines.mapped("balance"))
-
-    def close(self, order, period_end):
-        """Close the period for the company; keep what concerns ``order`` (demo data may hold
-        other deferred contracts)."""
-        created, messages = self.Recognition._close_period(self.company, period_end)
-        return created.filtered(lambda rec: rec.order_id == order), messages
-
-    def fixed_fee(self, **terms):
-        return self.make_contract(
-            [
-                (
-                    self.product_fixed,
-                    1,
-                    9000.0,
-                    "fixed_fee",
-                    {
-                        "ps_service_start": date(2026, 10, 1),
-                        "ps_service_end": date(2026, 12, 31),
-                        "ps_installment_ids": [
-                            Command.create(
-                                {"name": "Upfront", "date": date(2026, 10, 1), "percentage": 100}
-                            )
-                        ],
-                        **terms,
-                    },
-                )
-            ]
+class TestRecognition(AccountingCase):
+    def upfront_fee(self, **terms):
+        """9,000 invoiced up front, service from October to December 2026."""
+        return self.fixed_fee(
+            9000.0,
+            [("Upfront", date(2026, 10, 1), 100)],
+            start=date(2026, 10, 1),
+            end=date(2026, 12, 31),
+            **terms,
         )
 
     def test_straight_line_fixed_fee_across_period_closes(self):
-        order = self.fixed_fee()
+        order = self.upfront_fee()
         invoice = self.bill(order, date(2026, 10, 31)).invoice_ids
         invoice.action_post()
         self.assertEqual(
@@ -90,14 +47,14 @@ class TestRecognition(BillingCase):
         )
 
     def test_percent_complete_follows_hours(self):
-        order = self.fixed_fee(ps_recognition_method="percent_complete", ps_budget_hours=100)
+        order = self.upfront_fee(ps_recognition_method="percent_complete", ps_budget_hours=100)
         self.bill(order, date(2026, 10, 31)).invoice_ids.action_post()
         self.log(self.ben, 25, date(2026, 10, 10), order.order_line)
         october, _messages = self.close(order, date(2026, 10, 31))
         self.assertEqual(october.amount, 2250.0, "25 of 100 budgeted hours")
 
     def test_amendment_moves_the_target_and_an_adjustment_is_posted(self):
-        order = self.fixed_fee()
+        order = self.upfront_fee()
         self.bill(order, date(2026, 10, 31)).invoice_ids.action_post()
         first, _messages = self.close(order, date(2026, 10, 31))
         order.order_line.ps_service_end = date(2027, 1, 31)  # the contract is extended
@@ -107,7 +64,7 @@ class TestRecognition(BillingCase):
         self.assertLess(adjustment.amount, 0, "less earned so far: revenue moves back to deferred")
 
     def test_a_locked_period_is_never_touched(self):
-        order = self.fixed_fee()
+        order = self.upfront_fee()
         self.bill(order, date(2026, 10, 31)).invoice_ids.action_post()
         # Set in SQL: the demo data's unreconciled bank lines make Odoo refuse a lock date here.
         self.env.cr.execute(
@@ -141,7 +98,7 @@ class TestRecognition(BillingCase):
         self.assertEqual(mid.amount, 500.0, "5 of 20 hours used")
 
     def test_period_close_wizard(self):
-        order = self.fixed_fee()
+        order = self.upfront_fee()
         self.bill(order, date(2026, 10, 31)).invoice_ids.action_post()
         wizard = (
             self.env["ps.period.close.wizard"]
@@ -150,7 +107,12 @@ class TestRecognition(BillingCase):
         )
         wizard.action_close()
         self.assertIn("recognition entr(ies) posted", wizard.result)
-        self.assertTrue(self.Recognition.search([("order_id", "=", order.id)]))
+        recognised = self.Recognition.search([("order_id", "=", order.id)])
+        self.assertEqual(
+            (recognised.period_end, recognised.amount, recognised.move_id.state),
+            (date(2026, 10, 31), round(9000 * 31 / 92, 2), "posted"),
+            "the wizard recognised October's straight-line share and posted it",
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -4,18 +4,11 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import BillingCase
+from .common import TimeAndMaterialsCase
 
 
 @tagged("post_install", "-at_install")
-class TestTimeAndMaterials(BillingCase):
-    def setUp(self):
-        super().setUp()
-        self.order = self.make_contract(
-            [(self.product_tm, 100, 150.0, "tm", {})], client_order_ref="PO-4711"
-        )
-        self.line = self.order.order_line
-
+class TestTimeAndMaterials(TimeAndMaterialsCase):
     def test_approved_time_becomes_a_draft_invoice_to_the_cent(self):
         self.log(self.ada, 2.5, date(2026, 10, 5), self.line)
         self.log(self.ben, 7.5, date(2026, 10, 6), self.line)
@@ -139,13 +132,9 @@ class TestTimeAndMaterials(BillingCase):
         ts = self.log(self.ben, 5, date(2026, 10, 6), self.line)
         invoice = self.bill(self.order, date(2026, 10, 31)).invoice_ids
         invoice.action_post()
-        reversal = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"journal_id": invoice.journal_id.id, "reason": "wrong rates"})
-        )
-        reversal.refund_moves()
-        refund = invoice.reversal_move_ids
+        refund = self.reverse(invoice, reason="wrong rates")
+        self.assertEqual(refund, invoice.reversal_move_ids, "Odoo's wizard made a draft credit")
+        self.assertEqual(ts.ps_billing_state, "billed", "a draft credit note changes nothing")
         refund.action_post()
         self.assertEqual(ts.ps_billing_state, "review")
         run = self.bill(self.order, date(2026, 10, 31))
@@ -161,37 +150,14 @@ class TestTimeAndMaterials(BillingCase):
         ts = self.log(self.ben, 5, date(2026, 10, 6), self.line)
         invoice = self.bill(self.order, date(2026, 10, 31)).invoice_ids
         invoice.action_post()
-        refund = self.env["account.move"].create(
-            {
-                "move_type": "out_refund",
-                "partner_id": self.customer.id,
-                "reversed_entry_id": invoice.id,
-                "invoice_date": date(2026, 11, 5),
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "Goodwill",
-                            "quantity": 1,
-                            "price_unit": 100.0,
-                            "tax_ids": [Command.set(self.tax.ids)],
-                        }
-                    )
-                ],
-            }
-        )
-        refund.action_post()
+        self.partial_credit(invoice, 100.0)
         self.assertEqual(ts.ps_billing_state, "billed")
         self.assertEqual(ts.ps_billed_amount, 900.0, "the credit counts as a write-down")
         self.assertEqual(ts.ps_standard_amount, 1000.0)
 
 
 @tagged("post_install", "-at_install")
-class TestRatesAndApproval(BillingCase):
-    def setUp(self):
-        super().setUp()
-        self.order = self.make_contract([(self.product_tm, 100, 150.0, "tm", {})])
-        self.line = self.order.order_line
-
+class TestRatesAndApproval(TimeAndMaterialsCase):
     def test_rate_in_force_on_the_day_of_the_work_is_stored_with_its_source(self):
         self.company_card.line_ids.filtered(
             lambda item: item.job_id == self.job_senior
@@ -233,7 +199,13 @@ class TestRatesAndApproval(BillingCase):
             120.0,
             "no line for Cleo on the contract or customer card: the company card applies",
         )
-        self.assertTrue(customer_card)
+        other = self.make_contract([(self.product_tm, 10, 150.0, "tm", {})])
+        ben_elsewhere = self.log(self.ben, 1, date(2026, 10, 2), other.order_line)
+        self.assertEqual(
+            (ben_elsewhere.ps_rate, ben_elsewhere.ps_rate_line_id.card_id),
+            (180.0, customer_card),
+            "another contract of the customer, without its own card: the customer card applies",
+        )
 
     def test_a_later_card_change_does_not_revalue_history_until_rerated(self):
         ts = self.log(self.ben, 2, date(2026, 10, 1), self.line)

@@ -21,6 +21,19 @@ registry.category("web_tour.tours").add("connector_monitoring_tour", {
             trigger: ".o_searchview_facet:contains('Failed')",
         },
         {
+            content: "Its state badge reads in full (not cut to 'Needs at…')",
+            trigger: ".o_data_row:contains('test.behave') td[name='state'] .badge:contains('Needs attention')",
+            run() {
+                const badge = this.anchor;
+                const cell = badge.closest("td");
+                if (badge.scrollWidth > badge.clientWidth || cell.scrollWidth > cell.clientWidth) {
+                    throw new Error(
+                        `the state badge is cut: ${badge.scrollWidth}px of text in ${cell.clientWidth}px`
+                    );
+                }
+            },
+        },
+        {
             content: "Open the failed job",
             trigger: ".o_data_row td:contains('test.behave')",
             run: "click",

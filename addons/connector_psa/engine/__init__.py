@@ -1,0 +1,1 @@
+"""Pure Python core of connector_psa (no Odoo import): PSA clients and shared records."""

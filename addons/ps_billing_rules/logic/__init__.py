@@ -1,1 +1,0 @@
-"""Pure billing logic (no Odoo import): periods, rate resolution, caps, retainers, recognition."""

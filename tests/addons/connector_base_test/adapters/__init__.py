@@ -1,0 +1,3 @@
+from .test_adapter import TestAdapter
+
+__all__ = ["TestAdapter"]
