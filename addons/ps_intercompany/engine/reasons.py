@@ -10,6 +10,7 @@ SKIP_NO_HOURS = "no_hours"
 SKIP_CHANGED_UNAPPROVED = "changed_unapproved"
 SKIP_CONCURRENT = "concurrent"
 SKIP_ERROR = "error"
+SKIP_LOCKED = "locked_period"  # not skipped: dated in the first open period (a note)
 
 SKIP_REASONS = [
     (SKIP_NO_AGREEMENT, "No intercompany agreement"),
@@ -21,6 +22,7 @@ SKIP_REASONS = [
     (SKIP_CHANGED_UNAPPROVED, "Changed after recharge, waiting for approval"),
     (SKIP_CONCURRENT, "Recharged by another run"),
     (SKIP_ERROR, "Error"),
+    (SKIP_LOCKED, "Period locked: dated in the next open period"),
 ]
 
 # Why a document or balance of a company pair does not tie (reconciliation).

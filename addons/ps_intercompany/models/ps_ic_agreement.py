@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -393,6 +395,25 @@ class PsIcAgreement(models.Model):
         expense_journal = company.expense_journal_id if "expense_journal_id" in company else False
         return (journals - expense_journal)[:1] or journals[:1]
 
+    def _open_date(self, day):
+        """(date, locks): the first day from ``day`` on that neither company has locked for this
+        agreement's documents (provider's sales journal, receiver's purchase journal, taxes),
+        so that the invoice and its mirror land in the same open period; ``locks`` names the
+        lock dates that moved it."""
+        self.ensure_one()
+        locks = []
+        for company, journal in (
+            (self.provider_company_id.sudo(), self._sale_journal()),
+            (self.receiver_company_id.sudo(), self._purchase_journal()),
+        ):
+            locks += [
+                (lock, company)
+                for lock, _name in company._get_violated_lock_dates(day, True, journal)
+            ]
+        if not locks:
+            return day, locks
+        return max(lock for lock, _company in locks) + timedelta(days=1), locks
+
     def _provider_fiscal_position(self):
         self.ensure_one()
         return self.provider_fiscal_position_id or self.env[
@@ -467,6 +488,7 @@ class PsIcAgreement(models.Model):
 
     def action_view_recharges(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "ps_intercompany.action_ps_ic_recharge"
         )

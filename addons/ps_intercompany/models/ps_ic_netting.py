@@ -1,5 +1,5 @@
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..engine import netting
 from ..engine.money import dec
@@ -82,6 +82,8 @@ class PsIcNetting(models.Model):
     @api.model
     def _propose(self, company_a, company_b, currency, day):
         """A proposal (draft netting) of what the two companies owe each other in ``currency``."""
+        self.check_access("create")
+        self._check_both_companies(company_a | company_b)
         companies = {"a": (company_a, company_b), "b": (company_b, company_a)}
         items, open_items = {}, {}
         for side, (letter, account_type) in SIDES.items():
@@ -143,8 +145,24 @@ class PsIcNetting(models.Model):
     # Posting: one entry per company, reconciled with the open items
     # ------------------------------------------------------------------------------------------
 
+    @api.model
+    def _check_both_companies(self, companies):
+        """A netting reads and books in the ledgers of both companies: only for a user who works
+        in both (the proposal lists each side's open items)."""
+        outside = companies - self.env.user.company_ids
+        if outside and not self.env.su:
+            raise AccessError(
+                _(
+                    "Netting needs access to both companies' books; you do not work in %s: ask a "
+                    "controller of both companies.",
+                    ", ".join(outside.sudo().mapped("name")),
+                )
+            )
+
     def action_post(self):
+        self.check_access("write")
         for rec in self:
+            rec._check_both_companies(rec.company_a_id | rec.company_b_id)
             if rec.state != "draft":
                 raise UserError(_("%s is already posted or cancelled.", rec.name))
             stale = rec.line_ids.filtered(
@@ -244,6 +262,7 @@ class PsIcNetting(models.Model):
         return move
 
     def action_cancel(self):
+        self.check_access("write")
         for rec in self:
             if rec.state == "posted":
                 raise UserError(_("%s is posted: reverse its two entries to undo it.", rec.name))

@@ -1,5 +1,5 @@
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
 
 from ..engine import grouping, pricing
@@ -110,11 +110,12 @@ class PsIcRecharge(models.Model):
         agreement = self.agreement_id.sudo()
         provider = agreement.provider_company_id
         sign = grouping.document_sign(lines)
+        invoice_date = agreement._open_date(run.invoice_date)[0]
         fiscal_position = agreement._provider_fiscal_position()
         # Amounts given with the lines (the invoice's own rounding and rate) spare Odoo a write
         # per line to set them after creation; it checks and corrects them when it syncs taxes.
         rate = self.env["res.currency"]._get_conversion_rate(
-            provider.currency_id, agreement.currency_id, provider, run.invoice_date
+            provider.currency_id, agreement.currency_id, provider, invoice_date
         )
         direction = -sign  # an invoice credits its revenue lines
         invoice_lines = []
@@ -157,8 +158,8 @@ class PsIcRecharge(models.Model):
             "journal_id": agreement._sale_journal().id,
             "partner_id": agreement.receiver_company_id.partner_id.id,
             "currency_id": agreement.currency_id.id,
-            "invoice_date": run.invoice_date,
-            "date": run.invoice_date,
+            "invoice_date": invoice_date,
+            "date": invoice_date,
             "fiscal_position_id": fiscal_position.id,
             "invoice_payment_term_id": agreement.payment_term_id.id,
             "invoice_origin": self.name,
@@ -221,21 +222,32 @@ class PsIcRecharge(models.Model):
 
     def action_post(self):
         """Post the draft invoices: OCA mirrors each one as a vendor bill in the receiver."""
+        self.check_access("write")
         invoices = self.invoice_id.filtered(lambda m: m.state == "draft")
         invoices.action_post()
         return True
 
     def action_view_invoice(self):
         self.ensure_one()
+        self.check_access("read")
         return self._open_move(self.invoice_id)
 
     def action_view_bill(self):
         self.ensure_one()
+        self.check_access("read")
         if not self.bill_id:
             raise UserError(_("The invoice is not mirrored yet: post it first."))
         return self._open_move(self.bill_id)
 
     def _open_move(self, move):
+        try:
+            move.with_context(allowed_company_ids=self.env.user.company_ids.ids).check_access(
+                "read"
+            )
+        except AccessError as exc:
+            raise AccessError(
+                _("%s belongs to a company you do not work in.", move.sudo().display_name)
+            ) from exc
         return {
             "type": "ir.actions.act_window",
             "res_model": "account.move",
@@ -247,7 +259,15 @@ class PsIcRecharge(models.Model):
     def action_recharge_again(self):
         """After a full credit note: let the next run recharge this work again at its current
         transfer price (as adjustment lines)."""
+        self.check_access("write")
         for recharge in self:
+            if not self.env.su and recharge.provider_company_id not in self.env.user.company_ids:
+                raise AccessError(
+                    _(
+                        "Only %s, the provider, decides to recharge this work again.",
+                        recharge.sudo().provider_company_id.name,
+                    )
+                )
             if recharge.state != "credited":
                 raise UserError(
                     _("%s was not credited: its work is still recharged.", recharge.name)

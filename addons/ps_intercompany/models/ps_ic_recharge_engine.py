@@ -81,7 +81,7 @@ class PsIcRechargeEngine(models.AbstractModel):
             for data in stale.values()
             if data[1] and data[1].billed_currency
         }
-        terms = agreement._terms(run.invoice_date, currencies)
+        terms = agreement._terms(agreement._open_date(run.invoice_date)[0], currencies)
         pricer = Pricer(terms)
         digits = agreement.currency_id.decimal_places
         rows, cleared = [], []

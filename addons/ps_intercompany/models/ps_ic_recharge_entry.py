@@ -149,6 +149,7 @@ class PsIcRechargeEntry(models.Model):
 
     def action_open_item(self):
         self.ensure_one()
+        self.check_access("read")
         record = self.timesheet_id or self.expense_id
         if not record:
             return False

@@ -78,6 +78,7 @@ class PsIcRechargeLine(models.Model):
         """What was recharged on this line: the provider sees its ledger entries (with the cost
         base); the receiver sees the timesheet lines (or expenses) of its own projects."""
         self.ensure_one()
+        self.check_access("read")
         entries = (
             self.env["ps.ic.recharge.entry"].sudo().search([("recharge_line_id", "=", self.id)])
         )

@@ -82,6 +82,14 @@ class PsIcRechargeRun(models.Model):
             if run.date_to < run.date_from:
                 raise UserError(_("The period of %s ends before it starts.", run.name))
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_progress(self):
+        busy = self.filtered(lambda run: run.state in ("queued", "running"))
+        if busy:
+            raise UserError(
+                _("%s is being processed: wait until it is done to delete it.", busy[0].name)
+            )
+
     @api.depends("step_count", "done_count", "state")
     def _compute_progress(self):
         for run in self:
@@ -130,6 +138,7 @@ class PsIcRechargeRun(models.Model):
 
     def action_start(self):
         """Queue the run; the recharge cron works through it in bounded batches."""
+        self.check_access("write")
         for run in self.filtered(lambda r: r.state == "draft"):
             steps = [NO_AGREEMENT_STEP, *run._agreements().ids]
             run.write(
@@ -243,6 +252,22 @@ class PsIcRechargeRun(models.Model):
 
     def _report(self, agreement, result):
         recharge = result.recharge
+        day, locks = agreement._open_date(self.invoice_date)
+        if recharge and locks:
+            self._add_line(
+                "note",
+                agreement,
+                reason=reasons.SKIP_LOCKED,
+                detail=_(
+                    "%(docs)s dated %(day)s, the first day open in both companies: %(locks)s",
+                    docs=recharge.invoice_id.name or recharge.name,
+                    day=day,
+                    locks=", ".join(
+                        _("%(company)s locked until %(lock)s", company=c.name, lock=lock)
+                        for lock, c in sorted(locks, key=lambda lc: lc[0])
+                    ),
+                ),
+            )
         if recharge:
             self._add_line(
                 "recharge",
@@ -348,16 +373,23 @@ class PsIcRechargeRun(models.Model):
     # ------------------------------------------------------------------------------------------
 
     def action_post_invoices(self):
-        """Post the run's draft invoices; each posting mirrors a vendor bill in the receiver."""
+        """Post the run's draft invoices of the companies the user works in (with the user's
+        rights); each posting mirrors a vendor bill in the receiver (OCA, with its own rights)."""
+        self.check_access("write")
+        user_companies = self.env.user.company_ids
         for run in self:
-            drafts = run.recharge_ids.sudo().invoice_id.filtered(lambda m: m.state == "draft")
+            drafts = run.recharge_ids.sudo().invoice_id.filtered(
+                lambda m: m.state == "draft" and (self.env.su or m.company_id in user_companies)
+            )
             if not drafts:
-                raise UserError(_("%s has no draft invoice to post.", run.name))
+                raise UserError(
+                    _("%s has no draft invoice to post in the companies you work in.", run.name)
+                )
             mirrors = []  # the receivers' bills, posted together once all are created
             for company in drafts.company_id:
-                drafts.filtered(lambda m, c=company: m.company_id == c).with_company(
-                    company
-                ).with_context(**{CTX_MIRRORS: mirrors}).action_post()
+                drafts.filtered(lambda m, c=company: m.company_id == c).sudo(
+                    self.env.su
+                ).with_company(company).with_context(**{CTX_MIRRORS: mirrors}).action_post()
             bills = self.env["account.move"].sudo().browse(mirrors)
             for company in bills.company_id:
                 bills.filtered(lambda m, c=company: m.company_id == c).with_company(
@@ -367,6 +399,7 @@ class PsIcRechargeRun(models.Model):
 
     def action_view_invoices(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account.action_move_out_invoice_type"
         )
@@ -377,6 +410,7 @@ class PsIcRechargeRun(models.Model):
     def action_open_reconciliation(self):
         """The reconciliation of the run's period, every company pair at a glance."""
         self.ensure_one()
+        self.check_access("read")
         return self.env["ps.ic.reconciliation"]._open_period(self.date_from, self.date_to)
 
     # ------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ class PsIcRechargeRunLine(models.Model):
 
     run_id = fields.Many2one("ps.ic.recharge.run", required=True, ondelete="cascade", index=True)
     line_type = fields.Selection(
-        [("recharge", "Recharged"), ("skip", "Skipped"), ("error", "Error")], required=True
+        [("recharge", "Recharged"), ("note", "Note"), ("skip", "Skipped"), ("error", "Error")],
+        required=True,
     )
     agreement_id = fields.Many2one("ps.ic.agreement")
     provider_company_id = fields.Many2one("res.company", string="Provider")

@@ -100,7 +100,10 @@ class PsIcReconciliation(models.Model):
     def _reconcile_period(self, date_from, date_to):
         """Create or refresh the reconciliation of every pair for the period."""
         records = self.browse()
+        mine = self.env.user.company_ids.ids
         for a, b in self._pairs(date_from, date_to):
+            if not self.env.su and a not in mine and b not in mine:
+                continue  # pairs of other companies are their controllers' business
             rec = self.sudo().search(
                 [
                     ("company_a_id", "=", a),
@@ -145,6 +148,7 @@ class PsIcReconciliation(models.Model):
     # ------------------------------------------------------------------------------------------
 
     def action_refresh(self):
+        self.check_access("write")
         Line = self.env["ps.ic.reconciliation.line"].sudo()
         group_company = self.env["ps.ic.elimination.report"]._group_company()
         for rec in self.sudo():
@@ -320,6 +324,7 @@ class PsIcReconciliation(models.Model):
 
     def action_view_differences(self):
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.name,
@@ -330,6 +335,8 @@ class PsIcReconciliation(models.Model):
 
     def action_propose_netting(self):
         self.ensure_one()
+        self.check_access("read")
+        self.env["ps.ic.netting"].check_access("create")
         return {
             "type": "ir.actions.act_window",
             "res_model": "ps.ic.netting.wizard",

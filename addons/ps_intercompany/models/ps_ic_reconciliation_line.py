@@ -88,12 +88,14 @@ class PsIcReconciliationLine(models.Model):
 
     def action_open_provider_move(self):
         self.ensure_one()
+        self.check_access("read")
         return self._open(
             self.provider_move_id.with_context(allowed_company_ids=self.env.user.company_ids.ids)
         )
 
     def action_open_receiver_move(self):
         self.ensure_one()
+        self.check_access("read")
         return self._open(
             self.receiver_move_id.with_context(allowed_company_ids=self.env.user.company_ids.ids)
         )

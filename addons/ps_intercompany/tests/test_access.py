@@ -132,3 +132,46 @@ class TestAccess(IntercompanyCase):
             self.eu_us.with_user(self.eu_user).with_context(
                 allowed_company_ids=self.eu_user.company_ids.ids
             ).write({"markup_percent": 50.0})
+
+    def test_buttons_check_rights_on_the_server(self):
+        """Buttons called by RPC by a user without the rights are refused, not run as sudo."""
+        employee = new_test_user(
+            self.env,
+            login="ic_plain_employee",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=self.us.id,
+            company_ids=[Command.set(self.companies.ids)],
+        )
+        context = {"allowed_company_ids": self.companies.ids}
+        wizards = [
+            self.env["ps.ic.recharge.wizard"].create({"date_from": D(2026, 3, 1)}),
+            self.env["ps.ic.reconcile.wizard"].create({}),
+            self.env["ps.ic.netting.wizard"].create(
+                {"company_a_id": self.eu.id, "company_b_id": self.us.id}
+            ),
+        ]
+        for wizard, method in zip(
+            wizards, ("action_start", "action_reconcile", "action_propose"), strict=True
+        ):
+            with self.assertRaises(AccessError, msg=f"{wizard._name}.{method} for an employee"):
+                getattr(wizard.with_user(employee).with_context(**context), method)()
+        run = self.env["ps.ic.recharge.run"].search([], limit=1)
+        with self.assertRaises(AccessError, msg="an employee cannot post a run's invoices"):
+            run.with_user(employee).with_context(**context).action_post_invoices()
+        with self.assertRaises(AccessError, msg="nor recharge work again"):
+            self.recharge.with_user(employee).with_context(**context).action_recharge_again()
+
+    def test_netting_needs_both_companies(self):
+        with self.assertRaisesRegex(AccessError, "you do not work in IC Test US"):
+            self.env["ps.ic.netting"].with_user(self.eu_user).with_context(
+                allowed_company_ids=self.eu_user.company_ids.ids
+            )._propose(self.eu, self.us, self.usd, D(2026, 3, 31))
+
+    def test_the_receiver_cannot_open_the_provider_invoice_nor_recharge_again(self):
+        recharge = self.recharge.with_user(self.us_user).with_context(
+            allowed_company_ids=self.us_user.company_ids.ids
+        )
+        with self.assertRaisesRegex(AccessError, "a company you do not work in"):
+            recharge.action_view_invoice()
+        with self.assertRaisesRegex(AccessError, "the provider, decides"):
+            recharge.action_recharge_again()

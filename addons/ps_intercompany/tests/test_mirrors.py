@@ -283,3 +283,71 @@ class TestMirrors(IntercompanyCase):
         )
         self.assertEqual(bill.payment_state, "reversed", "reconciled like the provider's pair")
         self.assertEqual(recharge.state, "credited")
+
+    def test_eu_reverse_charge_in_the_receiver(self):
+        """US -> EU services: no tax on the US invoice (B2B export position), the EU bill is
+        reverse charged (19 % due and 19 % deductible, Art. 196): totals agree, it posts."""
+        eu_purchase = self.eu.account_purchase_tax_id
+        Account = self.env["account.account"].with_company(self.eu)
+        due, deductible = (
+            Account.create(
+                {
+                    "code": code,
+                    "name": name,
+                    "account_type": kind,
+                    "company_ids": [Command.set(self.eu.ids)],
+                }
+            )
+            for code, name, kind in (
+                ("250900", "VAT due (reverse charge)", "liability_current"),
+                ("130900", "VAT deductible (reverse charge)", "asset_current"),
+            )
+        )
+
+        def repartition():
+            return [
+                Command.create({"repartition_type": "base"}),
+                Command.create(
+                    {"repartition_type": "tax", "factor_percent": 100, "account_id": deductible.id}
+                ),
+                Command.create(
+                    {"repartition_type": "tax", "factor_percent": -100, "account_id": due.id}
+                ),
+            ]
+
+        reverse_charge = self.env["account.tax"].create(
+            {
+                "name": "Reverse charge 19% (test)",
+                "amount": 19.0,
+                "type_tax_use": "purchase",
+                "company_id": self.eu.id,
+                "tax_group_id": eu_purchase.tax_group_id.id,
+                "invoice_repartition_line_ids": repartition(),
+                "refund_repartition_line_ids": repartition(),
+            }
+        )
+        self.us_eu.receiver_fiscal_position_id = self.env["account.fiscal.position"].create(
+            {
+                "name": "Services from abroad (reverse charge, test)",
+                "company_id": self.eu.id,
+                "tax_ids": [
+                    Command.create({"tax_src_id": eu_purchase.id, "tax_dest_id": reverse_charge.id})
+                ],
+            }
+        )
+        recharge = self.posted_recharge(
+            self.us_eu, (self.sam, self.eu_project, 5.0, D(2026, 3, 10))
+        )
+        invoice, bill = recharge.invoice_id, recharge.bill_id
+        self.assertAlmostEqual(invoice.amount_untaxed, 500.0, places=2, msg="5 h x 100 at cost")
+        self.assertFalse(invoice.amount_tax, "the US invoice carries no tax")
+        self.assertEqual(bill.invoice_line_ids.tax_ids, reverse_charge, "the EU position maps it")
+        self.assertEqual(bill.state, "posted", "net tax 0: totals agree and the mirror posts")
+        self.assertAlmostEqual(bill.amount_total, 500.0, places=2)
+        tax_lines = bill.line_ids.filtered("tax_line_id")
+        self.assertEqual(
+            sorted(round(line.amount_currency, 2) for line in tax_lines),
+            [-95.0, 95.0],
+            "19 % of 500 USD due and deductible in the EU books",
+        )
+        self.assertEqual(tax_lines.account_id, due | deductible)

@@ -4,7 +4,7 @@ import psycopg2
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..engine import grouping
@@ -295,4 +295,60 @@ class TestRechargeRuns(IntercompanyCase):
         self.assertFalse(
             self.env["ps.ic.recharge.entry"].search([("agreement_id", "=", self.uk_us.id)]),
             "and no ledger entry: the UK work is recharged by the next run",
+        )
+
+    def test_a_user_posts_the_invoices_of_their_own_companies(self):
+        self.log(self.eva, self.us_project, 1.0, D(2026, 3, 10))
+        self.log(self.uma, self.us_project, 1.0, D(2026, 3, 10))
+        run = self.run_recharge()
+        eu_invoice = self.recharge_of(run, self.eu_us).invoice_id
+        uk_invoice = self.recharge_of(run, self.uk_us).invoice_id
+        self.assertEqual((eu_invoice.state, uk_invoice.state), ("draft", "draft"))
+
+        def controller(login, company):
+            return new_test_user(
+                self.env,
+                login=login,
+                groups="base.group_user,ps_intercompany.group_ic_user",
+                company_id=company.id,
+                company_ids=[Command.set(company.ids)],
+            )
+
+        eu_user = controller("ic_eu_poster", self.eu)
+        run.with_user(eu_user).with_context(allowed_company_ids=self.eu.ids).action_post_invoices()
+        self.assertEqual(eu_invoice.state, "posted", "the EU controller posts the EU invoice")
+        self.assertTrue(self.mirror(eu_invoice), "and OCA mirrors it in the US")
+        self.assertEqual(
+            uk_invoice.state, "draft", "the UK invoice is not theirs to post (it was, as sudo)"
+        )
+        us_user = controller("ic_us_poster", self.us)
+        with self.assertRaisesRegex(UserError, "no draft invoice to post in the companies"):
+            run.with_user(us_user).with_context(
+                allowed_company_ids=self.us.ids
+            ).action_post_invoices()
+        self.assertEqual(uk_invoice.state, "draft")
+
+    def test_a_locked_period_dates_both_sides_in_the_first_open_one(self):
+        self.log(self.eva, self.us_project, 2.0, D(2026, 3, 10))
+        self.us.purchase_lock_date = D(2026, 3, 31)  # the receiver has closed March
+        run = self.run_recharge()
+        invoice = self.recharge_of(run, self.eu_us).invoice_id
+        self.assertEqual(
+            (invoice.invoice_date, invoice.date),
+            (D(2026, 4, 1), D(2026, 4, 1)),
+            "dated on the first day open in both companies, not in the receiver's closed March",
+        )
+        note = run.line_ids.filtered(lambda line: line.line_type == "note")
+        self.assertEqual(note.agreement_id, self.eu_us, "the run says why")
+        self.assertIn("IC Test US locked until 2026-03-31", note.detail)
+        self.assertEqual(run.skipped_count, 0, "nothing skipped: the work is recharged")
+        run.action_post_invoices()
+        bill = self.mirror(invoice)
+        self.assertEqual(bill.state, "posted", "the mirror posts in the receiver's open period")
+        self.assertEqual(
+            (bill.date.year, bill.date.month), (2026, 4), "both sides land in the same period"
+        )
+        self.assertFalse(
+            self.recharge_of(run, self.uk_us).invoice_id.filtered("date"),
+            "no other agreement moved",
         )

@@ -38,6 +38,7 @@ class PsIcNettingWizard(models.TransientModel):
 
     def action_propose(self):
         self.ensure_one()
+        self.check_access("write")
         if self.company_a_id == self.company_b_id:
             raise UserError(_("Choose two companies."))
         netting = self.env["ps.ic.netting"]._propose(

@@ -35,8 +35,8 @@ class PsIcRechargeWizard(models.TransientModel):
 
     def action_start(self):
         self.ensure_one()
-        if not self.env.user.has_group("ps_intercompany.group_ic_user"):
-            raise UserError(_("Only Intercompany Users can run recharges."))
+        self.check_access("write")
+        self.env["ps.ic.recharge.run"].check_access("create")
         if self.date_to < self.date_from:
             raise UserError(_("The period ends before it starts."))
         run = self.env["ps.ic.recharge.run"].create(

@@ -18,4 +18,6 @@ class PsIcReconcileWizard(models.TransientModel):
 
     def action_reconcile(self):
         self.ensure_one()
+        self.check_access("write")
+        self.env["ps.ic.reconciliation"].check_access("create")
         return self.env["ps.ic.reconciliation"]._open_period(self.date_from, self.date_to)
