@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 
 from ..engine import periods
 
@@ -26,8 +26,9 @@ class PsKpiDashboard(models.TransientModel):
         )
         by_label = {}
         for key, *sums in groups:
-            label = key.display_name if hasattr(key, "display_name") else str(key)
-            by_label[label or _("(none)")] = dict(zip(RECHARGE_MEASURES, sums, strict=True))
+            # The dashboard's own labels (a month as 2026-03, a record by name even of another
+            # company), or the recharge columns would miss their rows.
+            by_label[self._group_label(key)] = dict(zip(RECHARGE_MEASURES, sums, strict=True))
         for line in self.line_ids:
             values = by_label.get(line.name)
             if values:

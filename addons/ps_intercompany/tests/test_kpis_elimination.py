@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import MARCH, D, IntercompanyCase
 
@@ -126,6 +126,40 @@ class TestKpisElimination(IntercompanyCase):
         dashboard.action_compute()
         us_line = dashboard.line_ids.filtered(lambda line: line.name == self.us.name)
         self.assertAlmostEqual(us_line.margin_after_recharges, -1450.4, places=2)
+        by_month = self.env["ps.kpi.dashboard"].create(
+            {"date_from": MARCH[0], "date_to": MARCH[1], "group_by": "period", "refreshed": True}
+        )
+        by_month.action_compute()
+        march = by_month.line_ids.filtered(lambda line: line.name == "2026-03")
+        self.assertAlmostEqual(
+            march.recharge_cost, 950.4, places=2, msg="the month's row carries the recharges too"
+        )
+        us_billing = new_test_user(
+            self.env,
+            login="kpi_us_billing",
+            groups="base.group_user,ps_billing_rules.group_billing_user",
+            company_id=self.us.id,
+            company_ids=[Command.set(self.us.ids)],
+        )
+        by_person = (
+            self.env["ps.kpi.dashboard"]
+            .with_user(us_billing)
+            .with_context(allowed_company_ids=self.us.ids)
+            .create(
+                {
+                    "date_from": MARCH[0],
+                    "date_to": MARCH[1],
+                    "group_by": "employee_id",
+                    "refreshed": True,
+                }
+            )
+        )
+        by_person.action_compute()
+        self.assertIn(
+            self.eva.name,
+            by_person.line_ids.mapped("name"),
+            "a US user's dashboard names the EU consultant who worked on the US project",
+        )
 
     def test_elimination_report_in_the_group_currency(self):
         self.log(self.eva, self.us_project, 10.0, D(2026, 3, 10))
