@@ -13,6 +13,7 @@ import time
 
 import crm_steps
 import psa_steps
+import ic_steps
 
 
 def main():
@@ -415,6 +416,7 @@ STEPS = {
     "kpi_dataset": kpi_dataset,
     **crm_steps.STEPS,
     **psa_steps.STEPS,
+    **ic_steps.STEPS,
 }
 
 if __name__ == "__main__":

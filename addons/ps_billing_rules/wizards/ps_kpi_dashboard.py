@@ -99,7 +99,9 @@ class PsKpiDashboard(models.TransientModel):
             return key.strftime("%Y-%m") if key else _("(none)")
         if not key:
             return _("(not attributed)") if self.group_by == "employee_id" else _("(none)")
-        return key.display_name
+        # Facts the user may read can name a record of a company they do not work in (an EU
+        # consultant's time on a US project): its name labels the row, nothing more is read.
+        return key.sudo().display_name
 
     def _fact_rows(self):
         groupby = "date:month" if self.group_by == "period" else self.group_by
