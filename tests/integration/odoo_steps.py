@@ -12,8 +12,8 @@ import sys
 import time
 
 import crm_steps
-import psa_steps
 import ic_steps
+import psa_steps
 
 
 def main():
