@@ -1,9 +1,9 @@
 """connector_base's adapter mechanism reaches the PSA adapters directly: no hook method on the
-backend, no legacy fallback (LegacyHooksAdapter, ``_job_<operation>``)."""
+backend (connector_base's legacy fallback for ``_job_<operation>`` methods is gone)."""
 
 from odoo.tests import tagged
 
-from odoo.addons.connector_base.adapters import BackendAdapter, LegacyHooksAdapter
+from odoo.addons.connector_base.adapters import BackendAdapter
 from odoo.addons.connector_base.engine.signatures import SignatureError
 
 from ..adapters import ADAPTERS, HarvestAdapter, KantataAdapter, PsaAdapter
@@ -34,7 +34,6 @@ class TestAdapterMechanism(PsaCase):
             self.assertIs(backend._adapter_class(), adapter_class)
             self.assertTrue(issubclass(adapter_class, PsaAdapter))
             self.assertTrue(issubclass(adapter_class, BackendAdapter))
-            self.assertFalse(issubclass(adapter_class, LegacyHooksAdapter))
         generic = self.backend.new({"backend_type": "generic"})
         self.assertFalse(issubclass(generic._adapter_class(), PsaAdapter), "other types: super()")
 
