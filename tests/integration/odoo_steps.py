@@ -278,10 +278,13 @@ def make_contracts(env, count, lines_each, governed="1", prefix="C"):
     return {"orders": orders.ids, "seconds": time.perf_counter() - started}
 
 
-def bill_with_run(env, order_ids_json, reverse="0", start_at="0"):
+def bill_with_run(env, order_ids_json, reverse="0", barrier=""):
     """A billing run over these contracts (period: last month), processed like the cron does
-    (commit per contract); ``reverse`` walks the contracts in the opposite order."""
+    (commit per contract); ``reverse`` walks the contracts in the opposite order. With a
+    ``barrier`` path, the run starts once both runs (``reverse`` 0 and 1) are ready: a process
+    that loaded Odoo late does not find the other one's work already done."""
     import datetime
+    import pathlib
 
     order_ids = json.loads(order_ids_json)
     period_end = datetime.date.today().replace(day=1) - datetime.timedelta(days=1)
@@ -297,8 +300,12 @@ def bill_with_run(env, order_ids_json, reverse="0", start_at="0"):
     if reverse == "1":
         run.pending_groups = list(reversed(run.pending_groups))
     env.cr.commit()
-    while time.time() < float(start_at):
-        time.sleep(0.001)
+    if barrier:
+        pathlib.Path(f"{barrier}.{reverse}").touch()
+        deadline = time.monotonic() + 600
+        while not all(pathlib.Path(f"{barrier}.{side}").exists() for side in ("0", "1")):
+            assert time.monotonic() < deadline, "the other billing run never got ready"
+            time.sleep(0.001)
     trace = []
     started = time.perf_counter()
     run.with_context(ps_billing_trace=trace)._process(time_budget=None)

@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import time
 
 from .conftest import query
 from .test_queue_processes import setup, step_command
@@ -14,15 +13,15 @@ def result_of(process):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_two_runs_at_once_bill_every_item_exactly_once(integration_db):
+def test_two_runs_at_once_bill_every_item_exactly_once(integration_db, tmp_path):
     db = integration_db
     contracts, lines_each = 40, 10
     made = setup(db, "make_contracts", contracts, lines_each, "1", "RACE")
     order_ids = made["orders"]
-    start_at = time.time() + 5  # both processes load Odoo first, then start together
+    barrier = tmp_path / "billing-runs-ready"  # both processes load Odoo, then start together
     runs = [
         subprocess.Popen(
-            step_command(db, "bill_with_run", json.dumps(order_ids), reverse, start_at),
+            step_command(db, "bill_with_run", json.dumps(order_ids), reverse, barrier),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
