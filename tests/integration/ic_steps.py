@@ -12,6 +12,8 @@ import json
 import random
 import time
 
+from barrier import wait_at
+
 COMPANIES = (("Bench IC EU", "base.EUR"), ("Bench IC US", "base.USD"), ("Bench IC UK", "base.GBP"))
 RATES = {"base.EUR": 1.0, "base.USD": 1.08, "base.GBP": 0.85}  # per EUR, the same in every company
 
@@ -236,7 +238,7 @@ def ic_setup(env, lines, employees="20", projects="8", seed="7"):
     }
 
 
-def ic_recharge(env, companies_json, reverse="0", start_at="0", post="1", chunk="5"):
+def ic_recharge(env, companies_json, reverse="0", barrier="0", post="1", chunk="5"):
     """A recharge run of last month over these companies, processed like the cron does (one
     commit per chunk of ``chunk`` agreements); ``reverse`` walks the agreements in the opposite
     order. Then its invoices are posted (OCA mirrors them) unless ``post`` is 0."""
@@ -245,7 +247,7 @@ def ic_recharge(env, companies_json, reverse="0", start_at="0", post="1", chunk=
     date_from, date_to = _last_month()
     run = env["ps.ic.recharge.run"].create(
         {
-            "name": "Concurrent recharge" if start_at != "0" else "Bench recharge",
+            "name": "Concurrent recharge" if barrier != "0" else "Bench recharge",
             "date_from": date_from,
             "date_to": date_to,
             "invoice_date": date_to,
@@ -256,8 +258,7 @@ def ic_recharge(env, companies_json, reverse="0", start_at="0", post="1", chunk=
     if reverse == "1":
         run.pending_steps = [run.pending_steps[0], *reversed(run.pending_steps[1:])]
     env.cr.commit()
-    while time.time() < float(start_at):
-        time.sleep(0.001)
+    wait_at(barrier, reverse)  # with a barrier, both runs start together once both are ready
     trace = []
     started = time.perf_counter()
     run.with_context(ps_ic_trace=trace)._process(time_budget=None, chunk_size=int(chunk))

@@ -14,6 +14,7 @@ import time
 import crm_steps
 import ic_steps
 import psa_steps
+from barrier import wait_at
 
 
 def main():
@@ -284,7 +285,6 @@ def bill_with_run(env, order_ids_json, reverse="0", barrier=""):
     ``barrier`` path, the run starts once both runs (``reverse`` 0 and 1) are ready: a process
     that loaded Odoo late does not find the other one's work already done."""
     import datetime
-    import pathlib
 
     order_ids = json.loads(order_ids_json)
     period_end = datetime.date.today().replace(day=1) - datetime.timedelta(days=1)
@@ -300,12 +300,7 @@ def bill_with_run(env, order_ids_json, reverse="0", barrier=""):
     if reverse == "1":
         run.pending_groups = list(reversed(run.pending_groups))
     env.cr.commit()
-    if barrier:
-        pathlib.Path(f"{barrier}.{reverse}").touch()
-        deadline = time.monotonic() + 600
-        while not all(pathlib.Path(f"{barrier}.{side}").exists() for side in ("0", "1")):
-            assert time.monotonic() < deadline, "the other billing run never got ready"
-            time.sleep(0.001)
+    wait_at(barrier, reverse)
     trace = []
     started = time.perf_counter()
     run.with_context(ps_billing_trace=trace)._process(time_budget=None)

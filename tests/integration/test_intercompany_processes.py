@@ -3,7 +3,6 @@ nothing is recharged twice, everything once, and the two runs really overlapped.
 
 import json
 import subprocess
-import time
 
 import pytest
 
@@ -39,14 +38,14 @@ def result_of(process):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_two_recharge_runs_at_once_recharge_every_item_exactly_once(ic_db):
+def test_two_recharge_runs_at_once_recharge_every_item_exactly_once(ic_db, tmp_path):
     db = ic_db
     made = setup(db, "ic_setup", LINES)
     companies = json.dumps(made["companies"])
-    start_at = time.time() + 5  # both processes load Odoo first, then start together
+    barrier = tmp_path / "recharge-runs-ready"  # both processes load Odoo, then start together
     runs = [
         subprocess.Popen(
-            step_command(db, "ic_recharge", companies, reverse, start_at, "0", "1"),
+            step_command(db, "ic_recharge", companies, reverse, barrier, "0", "1"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
