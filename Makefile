@@ -24,7 +24,7 @@ endif
 # auto, does so with 4 cores or more; on 2 cores their overlap and timing assertions fail)
 TEST_ARGS := $(if $(JOBS),--jobs $(JOBS)) $(if $(INTEGRATION),--integration $(INTEGRATION))
 
-.PHONY: demo test stop bench lint format install dev
+.PHONY: demo test stop bench lint format install dev screenshots
 
 demo:            ## set up what is missing, then the demo on http://localhost:8069 (loopback only)
 	$(PYTHON) setup/harness.py demo $(DEMO_ARGS)
@@ -51,3 +51,6 @@ format:
 
 dev:             ## iterate: persistent dev DB; make dev ARGS="--update ps_billing_rules addons/ps_billing_rules/tests"
 	$(PYTHON) setup/harness.py dev $(ARGS)
+
+screenshots:     ## the README walkthroughs' screenshots into docs/screenshots (tours on a fresh dev DB)
+	SUITE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PYTHON) setup/harness.py dev --database screenshots --reset tests/addons/suite_walkthroughs/tests

@@ -106,7 +106,7 @@ class PytestRun:
 
 
 def test_files(addons_dir):
-    """The test modules pytest would collect in ``addons/*/tests`` (test_*.py, *_test.py)."""
+    """The test modules pytest would collect in ``<addons_dir>/*/tests`` (test_*.py, *_test.py)."""
     files = set()
     for pattern in ("*/tests/test_*.py", "*/tests/*_test.py"):
         files.update(addons_dir.glob(pattern))

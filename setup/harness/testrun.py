@@ -25,7 +25,7 @@ from .odoo import (
     suite_addons,
     write_odoo_config,
 )
-from .paths import LOG_DIR, SUITE_ADDONS_DIR
+from .paths import LOG_DIR, SUITE_ADDONS_DIR, TEST_ADDONS_DIR
 from .pg import Cluster, run_quiet
 from .prereqs import check_prerequisites, install
 from .processes import stopping
@@ -216,8 +216,9 @@ class TestRun:
             self.wait_all([unit], "unit tests")
             self.record("unit tests", unit.elapsed(), unit)
 
-        # The Odoo test files, spread over processes by their measured durations.
-        files = test_files(SUITE_ADDONS_DIR)
+        # The Odoo test files (the addons', and the README walkthroughs' of tests/addons), spread
+        # over processes by their measured durations.
+        files = test_files(SUITE_ADDONS_DIR) + test_files(TEST_ADDONS_DIR)
         jobs = max(1, min(self.opts.jobs or default_jobs(), len(files)))
         groups = split(estimate(files, load_durations()), jobs)
         databases = [self.dbname]

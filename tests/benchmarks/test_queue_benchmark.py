@@ -50,7 +50,7 @@ def drain(db, runners):
 
 @pytest.fixture(scope="module")
 def bench_db():
-    with fresh_database("suite_bench") as dbname:
+    with fresh_database("suite_bench", "connector_base_test,ps_billing_rules") as dbname:
         yield dbname
 
 

@@ -5,8 +5,10 @@ Run by ``make test`` after the Odoo tests; ``SUITE_ODOO_CONFIG`` (set by setup/h
 Odoo configuration to use and the PG* variables point at the same PostgreSQL server.
 """
 
+import configparser
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -116,10 +118,19 @@ def wait_until(predicate, timeout, interval=0.5, message="condition"):
     raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
-@contextlib.contextmanager
-def fresh_database(prefix, modules="connector_base_test,ps_billing_rules"):
-    """A fresh database with the suite's addons (no demo data), dropped after."""
-    dbname = f"{prefix}_{os.getpid()}"
+def suite_modules():
+    """Every addon of the suite and the test addon: what a firm installs, together."""
+    names = sorted(p.parent.name for p in (ROOT / "addons").glob("*/__manifest__.py"))
+    return ",".join(["connector_base_test", *names])
+
+
+def _filestore(dbname):
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(_config())
+    return Path(parser["options"]["data_dir"]) / "filestore" / dbname
+
+
+def _install(dbname, modules):
     subprocess.run(["dropdb", "--if-exists", dbname], check=True)
     started = time.monotonic()
     result = subprocess.run(
@@ -136,11 +147,48 @@ def fresh_database(prefix, modules="connector_base_test,ps_billing_rules"):
         text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    print(f"\n[setup] database {dbname} installed in {time.monotonic() - started:.0f} s")
+    print(
+        f"\n[setup] database {dbname} ({modules}) installed in {time.monotonic() - started:.0f} s"
+    )
+
+
+def _drop(dbname):
+    subprocess.run(["dropdb", "--if-exists", "--force", dbname], check=False)
+    shutil.rmtree(_filestore(dbname), ignore_errors=True)
+
+
+# Installed databases of this session, by module list: each is installed once and copied for
+# every test module that asks for it (a copy takes seconds, an install minutes).
+_TEMPLATES = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates():
+    yield
+    for template in _TEMPLATES.values():
+        _drop(template)
+
+
+@contextlib.contextmanager
+def fresh_database(prefix, modules=None):
+    """A fresh database with ``modules`` (default: the whole suite) and no demo data, dropped
+    after: a copy (``CREATE DATABASE ... TEMPLATE``, filestore copied) of a database installed
+    once per session with those modules."""
+    modules = modules or suite_modules()
+    template = _TEMPLATES.get(modules)
+    if template is None:
+        template = f"suite_template_{len(_TEMPLATES) + 1}_{os.getpid()}"
+        _install(template, modules)
+        _TEMPLATES[modules] = template
+    dbname = f"{prefix}_{os.getpid()}"
+    _drop(dbname)
+    subprocess.run(["createdb", "-T", template, dbname], check=True)
+    if _filestore(template).exists():
+        shutil.copytree(_filestore(template), _filestore(dbname))
     try:
         yield dbname
     finally:
-        subprocess.run(["dropdb", "--if-exists", "--force", dbname], check=False)
+        _drop(dbname)
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from .test_webhook_fuzz import SIGN, _up
 
 @pytest.fixture(scope="module")
 def crm_db():
-    with fresh_database("suite_secrets", "connector_base_test,connector_crm") as dbname:
+    with fresh_database("suite_secrets") as dbname:
         yield dbname
 
 

@@ -100,14 +100,18 @@ class ConnectorJobRunner(models.Model):
         try:
             self._reclaim_expired_leases(now or fields.Datetime.now())
             IrCron._commit_progress()
-            while time.monotonic() < deadline:
+            # A pass always runs at least one ready job, even when its budget is spent before
+            # (a loaded server): otherwise a slow start would make no progress at all.
+            while not done or time.monotonic() < deadline:
                 backends = self.env["connector.backend"]._runnable_backends()
                 IrCron._commit_progress()
                 claimed_any = False
                 for backend in backends:
-                    if time.monotonic() >= deadline:
+                    if done and time.monotonic() >= deadline:
                         break
-                    count, conflict = self._run_batch(backend, worker, deadline, now)
+                    count, conflict = self._run_batch(
+                        backend, worker, deadline, now, run_first=not done
+                    )
                     conflicted = conflicted or conflict
                     claimed_any = claimed_any or count > 0
                     done += count
@@ -157,8 +161,10 @@ class ConnectorJobRunner(models.Model):
         return None
 
     @api.model
-    def _run_batch(self, backend, worker, deadline, now=None):
-        """Claim one batch of ``backend`` and run it: (jobs run, whether the claim conflicted)."""
+    def _run_batch(self, backend, worker, deadline, now=None, run_first=False):
+        """Claim one batch of ``backend`` and run it: (jobs run, whether the claim conflicted).
+        Jobs not started by the deadline go back to the queue; with ``run_first``, the first
+        job runs whatever the time."""
         claimed = self._claim_with_retries(backend, worker, now)
         IrCron = self.env["ir.cron"]
         IrCron._commit_progress()
@@ -177,7 +183,7 @@ class ConnectorJobRunner(models.Model):
             # read per job would cost a query per job.
             adapter_class = handler_backend._adapter_class()
             for index, row in enumerate(rows):
-                if time.monotonic() >= deadline:
+                if time.monotonic() >= deadline and (index or not run_first):
                     self._release_unstarted(claim, [r["id"] for r in rows[index:]])
                     IrCron._commit_progress()
                     break

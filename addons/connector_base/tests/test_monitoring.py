@@ -36,7 +36,18 @@ class TestMonitoring(ConnectorCase):
         self.assertEqual(backend.job_pending_count, 1)
         self.assertEqual(backend.done_1h, 4)
         self.assertEqual(backend.failure_rate_1h, round(100 * 2 / 6, 1))
-        self.assertGreaterEqual(backend.latency_p95, backend.latency_p50)
+        # Latency percentiles of the last hour's done jobs (PostgreSQL's percentile_cont):
+        # with 1, 2, 3 and 10 s, the median is 2.5 s and the 95th percentile 8.95 s (9.0 shown).
+        done = self.Job.search(
+            [("backend_id", "=", backend.id), ("state", "=", "done")], order="id"
+        )
+        for job, latency in zip(done, (1.0, 2.0, 3.0, 10.0), strict=True):
+            self.env.cr.execute(
+                "UPDATE connector_job SET latency_s = %s WHERE id = %s", (latency, job.id)
+            )
+        backend.invalidate_recordset()
+        self.assertAlmostEqual(backend.latency_p50, 2.5, places=2)
+        self.assertAlmostEqual(backend.latency_p95, 8.95, delta=0.06, msg="shown to 0.1 s")
         failed = self.env["connector.job"].search(
             backend.action_open_failed_jobs()["domain"]
             + [("state", "in", ("dead", "needs_attention"))]

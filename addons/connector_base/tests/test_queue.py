@@ -52,11 +52,13 @@ class TestQueue(ConnectorCase):
 
     def test_runner_processes_a_job_and_records_the_attempt(self):
         job = self.enqueue("test.behave", {"record": "Acme", "value": 3})
-        done = self.run_queue()
+        # The runner passes 90 s after the job was queued: that is the job's latency.
+        done = self.run_queue(now=job.create_date + timedelta(seconds=90))
         self.assertGreaterEqual(done, 1)
         self.assertEqual(job.state, "done", job.last_error)
         self.assertEqual(job.attempts, 1)
-        self.assertTrue(job.done_at and job.latency_s is not False)
+        self.assertEqual(job.done_at, job.create_date + timedelta(seconds=90))
+        self.assertAlmostEqual(job.latency_s, 90.0, delta=0.01, msg="from queued to done")
         attempt = self.attempts(job)
         self.assertEqual(len(attempt), 1)
         self.assertEqual(attempt.outcome, "done")
@@ -159,6 +161,14 @@ class TestQueue(ConnectorCase):
         job.invalidate_recordset()
         self.assertEqual(job.state, "running", "the slow worker's result is discarded")
         self.assertEqual(job.claimed_by, claim2)
+
+    def test_a_pass_whose_budget_is_spent_still_runs_one_job(self):
+        """A loaded server can spend a pass's budget before its first claim: the pass still
+        makes progress (one job), and releases the rest of its batch unstarted."""
+        jobs = [self.enqueue("noop", idempotency_key=f"slow{i}") for i in range(3)]
+        self.Job._cron_process_queue(time_budget=0, now=fields.Datetime.now())
+        self.assertEqual(sorted(job.state for job in jobs), ["done", "pending", "pending"])
+        self.assertEqual(sorted(job.attempts for job in jobs), [0, 0, 1])
 
     def test_time_budget_releases_unstarted_jobs_without_burning_attempts(self):
         jobs = [self.enqueue("test.behave", {"sleep": 0.05}) for _ in range(4)]

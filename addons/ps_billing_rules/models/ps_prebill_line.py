@@ -50,11 +50,14 @@ class PsPrebillLine(models.Model):
     )
     billed_amount = fields.Monetary(currency_field="currency_id", readonly=True)
 
-    @api.depends("adjusted_amount", "standard")
+    @api.depends("adjusted_amount", "standard", "status", "action")
     def _compute_adjustment(self):
-        # Invoice lines carry the reviewed amount exactly (quantities keep their precision).
+        # Invoice lines carry the reviewed amount exactly (quantities keep their precision);
+        # held, over-cap, not-yet-billable, deferred or transferred items carry nothing now, so
+        # that the column's total is the review's "To bill".
         for line in self:
-            line.will_bill = line.adjusted_amount
+            billed_now = line.status == "billable" and line.action == "bill"
+            line.will_bill = line.adjusted_amount if billed_now else 0.0
             line.adjustment = line.adjusted_amount - line.standard
 
     @api.constrains("adjusted_amount", "reason", "action", "defer_to", "transfer_sale_line_id")

@@ -88,6 +88,13 @@ class TestReadmeWalkthrough(TransactionCase):
         prebill = prebill.with_user(billing)
         held = prebill.line_ids.filtered(lambda line: line.status == "held")
         self.assertIn("CR-12", held.status_detail)
+        self.assertEqual(held.will_bill, 0.0, "held hours are not on this invoice")
+        self.assertAlmostEqual(
+            sum(prebill.line_ids.mapped("will_bill")),
+            prebill.billed_total,
+            places=2,
+            msg="the Will bill column adds up to the review's To bill",
+        )
         self.assertTrue(
             prebill.line_ids.filtered(
                 lambda line: line.status == "info" and "not approved" in line.status_detail

@@ -66,6 +66,7 @@ class PsPeriodCloseWizard(models.TransientModel):
         self.result = "\n".join(str(line) for line in lines)
         return {
             "type": "ir.actions.act_window",
+            "name": _("Close a period"),  # the dialog keeps its title when it shows the result
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
