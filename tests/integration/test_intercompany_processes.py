@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from .conftest import ROOT, odoo_command, query
+from .conftest import query
 from .test_queue_processes import setup, step_command
 
 LINES = 6000
@@ -14,21 +14,7 @@ LINES = 6000
 
 @pytest.fixture(scope="module")
 def ic_db(integration_db):
-    """The session's integration database, with ps_intercompany installed on top."""
-    result = subprocess.run(
-        odoo_command(
-            integration_db,
-            "-i",
-            "ps_intercompany",
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    """The session's integration database: the whole suite, ps_intercompany included."""
     return integration_db
 
 
