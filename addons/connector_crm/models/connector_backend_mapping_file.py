@@ -63,6 +63,11 @@ class ConnectorBackendMappingFile(models.Model):
                     "product_code": line.product_id.default_code or None,
                     "product": line.product_id.name,
                     "billing_model": line.billing_model or None,
+                    # Periodic terms (retainers, recurring lines): without them a production
+                    # backend would refuse every retainer deal the sandbox accepted.
+                    "period_frequency": line.period_frequency or None,
+                    "term_source": line.term_source or None,
+                    "term_months": line.term_months or None,
                 }
                 for line in self.crm_product_map_ids
             ],

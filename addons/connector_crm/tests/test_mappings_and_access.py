@@ -59,9 +59,18 @@ class TestMappingFile(CrmCase):
             )
 
         self.assertEqual(values(production), values(self.sf_backend))
-        self.assertEqual(
-            sorted((p.remote_code, p.product_id.id) for p in production.crm_product_map_ids),
-            sorted((p.remote_code, p.product_id.id) for p in self.sf_backend.crm_product_map_ids),
+
+        def products(backend):
+            return sorted(
+                (p.remote_code, p.product_id.id, p.period_frequency, p.term_source, p.term_months)
+                for p in backend.crm_product_map_ids
+            )
+
+        self.assertEqual(products(production), products(self.sf_backend))
+        self.assertIn(
+            "quantity",
+            {p.term_source for p in production.crm_product_map_ids},
+            "the retainer product's term came across (else its deals would need attention)",
         )
         rules = {(r.object, r.field_key): r.mode for r in production.crm_field_rule_ids}
         self.assertEqual(rules[("account", "phone")], "odoo")

@@ -155,6 +155,9 @@ class ConnectorCrmMappingImport(models.TransientModel):
                     "remote_name": entry.get("remote_name") or False,
                     "product_id": self._product(entry, problems),
                     "billing_model": entry.get("billing_model") or False,
+                    "period_frequency": entry.get("period_frequency") or False,
+                    "term_source": entry.get("term_source") or False,
+                    "term_months": entry.get("term_months") or 0,
                 }
             )
         if problems:
