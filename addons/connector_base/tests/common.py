@@ -32,6 +32,25 @@ def harness_keys():
     ]
 
 
+def drain_queue(Job, now=None, rounds=200, budget=60, domain=()):
+    """Run the queue until nothing is runnable, jumping the clock to each retry's eta (what
+    waiting for backoff looks like in a test; the suite's one ``drain``). What waits behind a job
+    that needs a person stays pending. ``domain`` narrows the jobs waited for (by default those
+    of active backends). Returns the clock it stopped at."""
+    now = now or fields.Datetime.now()
+    waiting = [("state", "=", "pending"), ("backend_id.state", "=", "active"), *domain]
+    for _round in range(rounds):
+        settled = Job.search_count([("state", "!=", "pending")])
+        Job._cron_process_queue(time_budget=budget, now=now)
+        pending = Job.search(waiting, order="eta", limit=1)
+        if not pending:
+            return now
+        if pending.eta <= now and Job.search_count([("state", "!=", "pending")]) == settled:
+            return now  # what is left waits behind a job that needs a person
+        now = max(now, pending.eta) + timedelta(seconds=1)
+    raise AssertionError("the queue did not drain")
+
+
 class ConnectorEnvCase(TransactionCase):
     """Layer 1: encryption keys, a fixed web.base.url, the three kinds of users."""
 
@@ -106,26 +125,7 @@ class ConnectorCase(ConnectorEnvCase):
         return self.Job._cron_process_queue(time_budget=budget, now=now or fields.Datetime.now())
 
     def drain(self, now=None, rounds=200):
-        """Run the queue until nothing is runnable, jumping the clock to each retry's eta (what
-        waiting for backoff looks like in a test). Returns the clock it stopped at."""
-        now = now or fields.Datetime.now()
-        for _round in range(rounds):
-            settled = self.Job.search_count([("state", "!=", "pending")])
-            self.Job._cron_process_queue(time_budget=60, now=now)
-            pending = self.Job.search(
-                [("state", "=", "pending"), ("backend_id.state", "=", "active")],
-                order="eta",
-                limit=1,
-            )
-            if not pending:
-                return now
-            if (
-                pending.eta <= now
-                and self.Job.search_count([("state", "!=", "pending")]) == settled
-            ):
-                return now  # what is left waits behind a job that needs a person
-            now = max(now, pending.eta) + timedelta(seconds=1)
-        raise AssertionError("the queue did not drain")
+        return drain_queue(self.Job, now, rounds)
 
     def attempts(self, job):
         return job.attempt_ids.sorted("number")

@@ -2,14 +2,17 @@
 two backends pointed at them with complete mappings (``map_backend``, also used by the tour and
 the integration steps), and a queue drain that moves the clock (``drain``)."""
 
-from datetime import timedelta
-
 from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
 from odoo.tests.common import _super_send
 
 from odoo.addons.connector_base.engine.redaction import SECRETS
-from odoo.addons.connector_base.tests.common import TEST_KEY, harness_keys, vault_keys
+from odoo.addons.connector_base.tests.common import (
+    TEST_KEY,
+    drain_queue,
+    harness_keys,
+    vault_keys,
+)
 from odoo.addons.connector_crm.const import SF_WRITEBACK_DEFAULTS
 from odoo.addons.connector_crm.engine.oauth import TOKENS
 from odoo.addons.connector_crm.models.connector_crm_demo import (
@@ -69,22 +72,9 @@ def map_backend(env, backend, *, companies, templates, products, tax_treatments=
 
 
 def drain(Job, now=None, rounds=200):
-    """Run the queue until nothing is runnable, jumping the clock to the next retry's eta when
-    nothing can run now (the fakes answer instantly, so this is how backoff is waited for in a
-    test). What waits behind a job that needs a person stays pending."""
-    now = now or fields.Datetime.now()
-    for _round in range(rounds):
-        if Job._cron_process_queue(time_budget=60, now=now):
-            continue
-        later = Job.search(
-            [("state", "=", "pending"), ("eta", ">", now), ("backend_id.state", "=", "active")],
-            order="eta",
-            limit=1,
-        )
-        if not later:
-            return now
-        now = later.eta + timedelta(seconds=1)
-    raise AssertionError("the queue did not drain")
+    """connector_base's drain (the fakes answer instantly: backoff is waited for by moving the
+    clock)."""
+    return drain_queue(Job, now, rounds)
 
 
 def declare_writeback_fields(fake):

@@ -10,7 +10,12 @@ from odoo.tests import TransactionCase, new_test_user
 from odoo.tests.common import _super_send
 
 from odoo.addons.connector_base.engine.redaction import SECRETS
-from odoo.addons.connector_base.tests.common import TEST_KEY, harness_keys, vault_keys
+from odoo.addons.connector_base.tests.common import (
+    TEST_KEY,
+    drain_queue,
+    harness_keys,
+    vault_keys,
+)
 
 try:  # the project's fake servers (tests/fakes), importable when run from the repository
     from tests.fakes.harvest import FakeHarvest
@@ -357,25 +362,8 @@ class PsaCase(TransactionCase):
     # Queue helpers ---------------------------------------------------------------------------
 
     def drain(self, now=None, rounds=400):
-        """Run the queue until nothing is runnable, jumping the clock to each retry's eta."""
-        now = now or fields.Datetime.now()
-        for _round in range(rounds):
-            settled = self.Job.search_count([("state", "!=", "pending")])
-            self.Job._cron_process_queue(time_budget=120, now=now)
-            pending = self.Job.search(
-                [("state", "=", "pending"), ("backend_id.state", "=", "active")],
-                order="eta",
-                limit=1,
-            )
-            if not pending:
-                return now
-            if (
-                pending.eta <= now
-                and self.Job.search_count([("state", "!=", "pending")]) == settled
-            ):
-                return now  # what is left waits behind a job that needs a person
-            now = max(now, pending.eta) + timedelta(seconds=1)
-        raise AssertionError("the queue did not drain")
+        """connector_base's drain, with room for the PSA's larger batches."""
+        return drain_queue(self.Job, now, rounds, budget=120)
 
     def pull(self, code="psa_time", backend=None, now=None):
         backend = backend or self.backend

@@ -11,7 +11,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tests.common import _super_send
 
 from odoo.addons.connector_base.engine.redaction import SECRETS
-from odoo.addons.connector_base.tests.common import TEST_KEY, harness_keys, vault_keys
+from odoo.addons.connector_base.tests.common import TEST_KEY, drain_queue, harness_keys, vault_keys
 
 try:
     from tests.fakes import demo_psa, psa_seed
@@ -72,17 +72,7 @@ class DemoTests:
         self.Job = self.env["connector.job"]
 
     def drain(self):
-        now = fields.Datetime.now()
-        for _round in range(200):
-            self.Job._cron_process_queue(time_budget=120, now=now)
-            pending = self.Job.search(
-                [("state", "=", "pending"), ("backend_id", "=", self.backend.id)],
-                order="eta",
-                limit=1,
-            )
-            if not pending or pending.eta <= now:
-                return
-            now = pending.eta + timedelta(seconds=1)
+        drain_queue(self.Job, budget=120, domain=[("backend_id", "=", self.backend.id)])
 
     def pull(self, *codes):
         for code in codes:
