@@ -53,4 +53,4 @@ dev:             ## iterate: persistent dev DB; make dev ARGS="--update ps_billi
 	$(PYTHON) setup/harness.py dev $(ARGS)
 
 screenshots:     ## the README walkthroughs' screenshots into docs/screenshots (tours on a fresh dev DB)
-	SUITE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PYTHON) setup/harness.py dev --database screenshots --reset tests/addons/suite_walkthroughs/tests
+	SUITE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PYTHON) setup/harness.py dev --database screenshots --reset tests/addons/suite_walkthroughs/tests addons/connector_crm/tests/test_tour.py

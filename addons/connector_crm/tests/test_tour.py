@@ -7,6 +7,7 @@ from odoo.tests.common import _super_send
 
 from odoo.addons.connector_base.engine.redaction import SECRETS
 from odoo.addons.connector_base.tests.common import TEST_KEY, harness_keys, vault_keys
+from odoo.addons.connector_base.tests.screenshots import screenshots_of
 from odoo.addons.connector_crm.engine.oauth import TOKENS
 from odoo.addons.connector_crm.models.connector_crm_demo import LEGAL_ENTITIES, PRODUCT_TERMS
 
@@ -130,10 +131,20 @@ class TestConnectorCrmTour(HttpCase):
         self.assertIn("NEW-SKU", job.last_error)
         self.assertEqual(self.backend.crm_attention_count, 1)
 
-        self.start_tour(
-            f"/odoo/action-connector_base.action_connector_backend/{self.backend.id}",
-            "connector_crm_fix_mapping_and_retry_tour",
-            login=self.admin.login,
+        taken = {}  # the README's admin walkthrough shows these (make screenshots)
+        with screenshots_of(taken):
+            self.start_tour(
+                f"/odoo/action-connector_base.action_connector_backend/{self.backend.id}",
+                "connector_crm_fix_mapping_and_retry_tour",
+                login=self.admin.login,
+            )
+        self.assertEqual(
+            sorted(taken),
+            [
+                "admin-crm-backend-connected",
+                "admin-crm-deal-needs-attention",
+                "admin-crm-product-mapping",
+            ],
         )
 
         self.env.invalidate_all()

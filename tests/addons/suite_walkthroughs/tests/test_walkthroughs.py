@@ -3,7 +3,7 @@ names is a click in the tour, and the tours take the screenshots of docs/screens
 
 from odoo.tests import HttpCase, tagged
 
-from .screenshots import screenshots_of
+from odoo.addons.connector_base.tests.screenshots import screenshots_of
 
 
 @tagged("post_install", "-at_install", "is_tour")

@@ -2,6 +2,20 @@
 
 import { registry } from "@web/core/registry";
 
+// A screenshot of the page for the README walkthrough (connector_base/tests/screenshots.py saves
+// it when the tour runs under its browser; otherwise the line is only logged).
+function screenshot(name, trigger = "body") {
+    return {
+        content: `Screenshot ${name}`,
+        trigger,
+        run: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 400));
+            console.log(`screenshot:${name}`);
+            await new Promise((resolve) => setTimeout(resolve, 600));
+        },
+    };
+}
+
 // An admin opens the demo Salesforce backend, tests the connection to the (fake) org, opens the
 // deal that needs attention, maps its unknown product on the backend and retries the deal.
 registry.category("web_tour.tours").add("connector_crm_fix_mapping_and_retry_tour", {
@@ -20,6 +34,7 @@ registry.category("web_tour.tours").add("connector_crm_fix_mapping_and_retry_tou
             trigger:
                 ".o_notification:has(.o_notification_bar.bg-success):contains('Connection OK'):contains('connected as integration@example.com')",
         },
+        screenshot("admin-crm-backend-connected"),
         {
             // Six smart buttons: at 1366 px wide the CRM ones are under "More".
             content: "Show the other smart buttons",
@@ -43,6 +58,7 @@ registry.category("web_tour.tours").add("connector_crm_fix_mapping_and_retry_tou
             trigger:
                 ".o_form_view .alert-danger:contains('has no product mapping'):contains('NEW-SKU')",
         },
+        screenshot("admin-crm-deal-needs-attention"),
         {
             content: "Go to its backend",
             trigger: ".o_form_view .o_field_widget[name='backend_id'] a.o_form_uri",
@@ -93,6 +109,7 @@ registry.category("web_tour.tours").add("connector_crm_fix_mapping_and_retry_tou
             trigger:
                 ".o_form_view .o_form_saved .o_field_widget[name='crm_product_map_ids'] .o_data_row:not(.o_selected_row):contains('NEW-SKU'):contains('[IMPL] Implementation')",
         },
+        screenshot("admin-crm-product-mapping"),
         {
             content: "Back to the job",
             trigger: ".o_breadcrumb .breadcrumb-item.o_back_button:contains('crm.engagement.create')",

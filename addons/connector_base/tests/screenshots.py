@@ -1,5 +1,6 @@
 """Screenshots taken by a running tour: a step logs ``screenshot:<name>`` to the console and the
-browser driving the tour saves the page as ``<name>.png``.
+browser driving the tour saves the page as ``<name>.png`` (the README walkthroughs' tours, in
+tests/addons/suite_walkthroughs and the addons' own tours, use it).
 
 The files go to ``$SUITE_SCREENSHOTS_DIR`` (``make screenshots`` points it at docs/screenshots) or
 to ``.cache/screenshots`` of the repository, so that every ``make test`` proves that the
@@ -18,7 +19,7 @@ from odoo.tests import common
 
 SIGNAL = "screenshot:"
 NAME = re.compile(r"[a-z0-9-]+")
-REPOSITORY = pathlib.Path(__file__).resolve().parents[4]
+REPOSITORY = pathlib.Path(__file__).resolve().parents[3]
 
 
 def screenshots_dir():
