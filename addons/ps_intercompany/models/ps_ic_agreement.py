@@ -214,7 +214,9 @@ class PsIcAgreement(models.Model):
                 )
             if agreement.date_to and agreement.date_to < agreement.date_from:
                 raise ValidationError(_("Agreement %s ends before it starts.", agreement.name))
-            others = self.search(
+            # Archived agreements count: work recharged under one is recharged only once per
+            # agreement, so a second agreement on its days would recharge that work again.
+            others = self.with_context(active_test=False).search(
                 [
                     ("id", "!=", agreement.id),
                     ("provider_company_id", "=", agreement.provider_company_id.id),

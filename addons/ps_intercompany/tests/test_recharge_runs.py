@@ -3,7 +3,7 @@ from unittest.mock import patch
 import psycopg2
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -37,6 +37,15 @@ class TestRechargeRuns(IntercompanyCase):
         self.assertEqual(
             self.env["ps.ic.recharge.entry"].search_count([("timesheet_id", "in", lines.ids)]), 2
         )
+
+    def test_an_archived_agreement_still_covers_its_days(self):
+        """Archiving an agreement that recharged work, then creating another for the same
+        companies and days, would recharge that work a second time: refused."""
+        self.log(self.eva, self.us_project, 3.0, D(2026, 3, 10))
+        self.run_recharge()
+        self.eu_us.active = False
+        with self.assertRaisesRegex(ValidationError, "on the same days"):
+            self._agreement(self.eu, self.us, "EU to US, again", currency_id=self.usd.id)
 
     def test_the_database_refuses_a_second_charge(self):
         line = self.log(self.eva, self.us_project, 1.0, D(2026, 3, 10))
