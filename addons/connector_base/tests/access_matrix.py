@@ -123,9 +123,11 @@ EXPECTED_ACCESS = {
 }
 
 BUTTONS = {
-    ("account.analytic.line", "action_ps_approve"): {},
-    ("account.analytic.line", "action_ps_reset_to_draft"): {},
-    ("account.analytic.line", "action_ps_submit"): {},
+    # Pressed on the demo's Globex time waiting for approval (ps_billing_rules' access
+    # fixtures): Billing Managers approve any time; others only that of their own projects.
+    ("account.analytic.line", "action_ps_approve"): {"billing_manager": "ok"},
+    ("account.analytic.line", "action_ps_reset_to_draft"): {"billing_manager": "ok"},
+    ("account.analytic.line", "action_ps_submit"): {"billing_manager": "ok"},
     ("connector.audit.erasure.wizard", "action_erase"): {"connector_manager": "ok"},
     ("connector.backend", "action_activate"): {"connector_manager": "ok"},
     ("connector.backend", "action_clear_secrets"): {"connector_manager": "ok"},
@@ -265,20 +267,20 @@ BUTTONS = {
         "ic_manager": "ok",
     },
     ("ps.ic.reconciliation.line", "action_open_receiver_move"): {},
-    ("ps.billing.run", "action_start"): NO_RECORD,
-    ("ps.billing.run", "action_view_invoices"): NO_RECORD,
-    ("ps.billing.run.wizard", "action_start"): NO_RECORD,
-    ("ps.kpi.dashboard", "action_compute"): NO_RECORD,
+    ("ps.billing.run", "action_start"): {"billing_user": "ok", "billing_manager": "ok"},
+    ("ps.billing.run", "action_view_invoices"): {"billing_user": "ok", "billing_manager": "ok"},
+    ("ps.billing.run.wizard", "action_start"): {"billing_user": "ok", "billing_manager": "ok"},
+    ("ps.kpi.dashboard", "action_compute"): {"billing_user": "ok", "billing_manager": "ok"},
     ("ps.kpi.fact", "action_refresh"): {
         "billing_user": "ok",
         "billing_manager": "ok",
         "ic_user": "ok",
         "ic_manager": "ok",
     },
-    ("ps.period.close.wizard", "action_close"): NO_RECORD,
-    ("ps.prebill", "action_generate_invoice"): NO_RECORD,
-    ("ps.prebill", "action_refresh"): NO_RECORD,
-    ("ps.prebill", "action_save_decisions"): NO_RECORD,
+    ("ps.period.close.wizard", "action_close"): {"billing_manager": "ok"},
+    ("ps.prebill", "action_generate_invoice"): {"billing_user": "ok", "billing_manager": "ok"},
+    ("ps.prebill", "action_refresh"): {"billing_user": "ok", "billing_manager": "ok"},
+    ("ps.prebill", "action_save_decisions"): {"billing_user": "ok", "billing_manager": "ok"},
     ("ps.rate.card", "action_rerate_unbilled"): {"billing_manager": "ok"},
     ("project.project", "action_view_connector_bindings"): {
         "connector_user": "ok",

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..engine.caps import allocate_under_cap
 from ..engine.constants import (
@@ -270,7 +270,12 @@ class PsPrebill(models.Model):
         """Apply the decisions and bill this contract now: one native draft invoice."""
         self.ensure_one()
         if not self.env.user.has_group("ps_billing_rules.group_billing_user"):
-            raise UserError(_("Only Billing Users can generate invoices from the pre-bill review."))
+            raise AccessError(
+                _(
+                    "Only Billing Users can generate invoices from the pre-bill review: ask one "
+                    "of them, or an administrator for the Billing User role."
+                )
+            )
         if self.state != "draft":
             raise UserError(_("This review was already invoiced: open %s.", self.invoice_id.name))
         self._apply_decisions()

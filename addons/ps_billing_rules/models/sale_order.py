@@ -159,7 +159,9 @@ class SaleOrder(models.Model):
     def action_ps_approve_over_cap(self, amount):
         """A Billing Manager lets invoices go past the cap by ``amount`` (audited in the chatter)."""
         if not self.env.user.has_group("ps_billing_rules.group_billing_manager"):
-            raise UserError(_("Only a Billing Manager can approve billing over a contract's cap."))
+            raise AccessError(
+                _("Only a Billing Manager can approve billing over a contract's cap: ask one.")
+            )
         for order in self:
             order.ps_cap_approved_excess += amount
             order.message_post(

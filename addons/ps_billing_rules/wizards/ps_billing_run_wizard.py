@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import _, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError
 
 from ..engine import periods
 
@@ -28,7 +28,12 @@ class PsBillingRunWizard(models.TransientModel):
     def action_start(self):
         self.ensure_one()
         if not self.env.user.has_group("ps_billing_rules.group_billing_user"):
-            raise UserError(_("Only Billing Users can run billing."))
+            raise AccessError(
+                _(
+                    "Only Billing Users can run billing: ask one of them, or an administrator "
+                    "for the Billing User role."
+                )
+            )
         run = self.env["ps.billing.run"].create(
             {
                 "name": _("Billing run to %s", self.period_end),
