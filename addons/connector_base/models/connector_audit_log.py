@@ -35,10 +35,12 @@ def _serialize_value(record, field_name, value):
     return str(value)
 
 
-def _serialize_given(field, field_name, value):
+def _is_secret_field(field, field_name):
+    return is_secret_key(field_name) or getattr(field, "password", False)
+
+
+def _given_value(value):
     """A value as given to ``create`` (ids and commands, not records), JSON-friendly."""
-    if is_secret_key(field_name) or getattr(field, "password", False):
-        return "***"
     if isinstance(value, str):
         return SECRETS.redact(value)
     if isinstance(value, int | float | bool) or value is None:
@@ -140,7 +142,9 @@ class ConnectorAuditLog(models.Model):
         for entry in entries:
             record = entry.get("record")
             if record is not None:
-                record = record[:1].sudo()
+                # A single record keeps its prefetch set: display names and companies of a
+                # batch's records are then read at once, not one query or compute per row.
+                record = (record if len(record) <= 1 else record[:1]).sudo()
             backend = entry.get("backend")
             backend_id = backend.id if backend else ctx.get(CTX_BACKEND_ID)
             if not backend_id and record:
@@ -220,6 +224,7 @@ class ConnectorAuditLog(models.Model):
         if vals_list is None or len(vals_list) != len(records):
             vals_list = [None] * len(records)
         entries = []
+        kept = {}
         for record, vals in zip(records, vals_list, strict=True):
             changes = {}
             if vals is None:
@@ -237,10 +242,16 @@ class ConnectorAuditLog(models.Model):
                         changes[name] = [None, value]
             else:
                 for name, value in vals.items():
-                    field = record._fields.get(name)
-                    if field is None or not field.store or field.type in X2M_OR_BINARY:
+                    if name not in kept:  # which names are logged (and secret): once per call
+                        field = record._fields.get(name)
+                        logged = (
+                            field is not None and field.store and field.type not in X2M_OR_BINARY
+                        )
+                        kept[name] = (logged, logged and _is_secret_field(field, name))
+                    logged, secret = kept[name]
+                    if not logged:
                         continue
-                    value = _serialize_given(field, name, value)
+                    value = "***" if secret else _given_value(value)
                     if value not in (None, False, [], ""):
                         changes[name] = [None, value]
             entries.append({"action": "create", "record": record, "changes": changes})

@@ -52,6 +52,44 @@ class TestAudit(ConnectorCase):
         )
         self.assertEqual(json.loads(written.changes), {"value": [1, 5]}, "old -> new values")
 
+    def test_a_batch_create_logs_each_record_with_its_own_values_name_and_company(self):
+        other = self.env["res.company"].create({"name": "Audit Batch Co"})
+        vals_list = [
+            {"name": "Batch A", "value": 3, "company_id": self.env.company.id},
+            {"name": "Batch B", "value": 0, "company_id": other.id},
+            {"name": "Batch C", "email": "c@example.com", "company_id": other.id},
+        ]
+        records = self.env["connector.test.record"].create(vals_list)
+        # A name that is no stored field (given to a create by an override) is not logged.
+        self.Audit()._log_create(records, [dict(vals, display_name="x") for vals in vals_list])
+        entries = self.Audit().search(
+            [("res_model", "=", "connector.test.record"), ("res_id", "in", records.ids)],
+            order="res_id",
+        )
+        self.assertEqual(entries.mapped("res_name"), ["Batch A", "Batch B", "Batch C"])
+        self.assertEqual(
+            [entry.company_id for entry in entries],
+            [self.env.company, other, other],
+            "each row names its own record's company",
+        )
+        self.assertEqual(
+            [json.loads(entry.changes) for entry in entries],
+            [
+                {
+                    "name": [None, "Batch A"],
+                    "value": [None, 3],
+                    "company_id": [None, self.env.company.id],
+                },
+                {"name": [None, "Batch B"], "company_id": [None, other.id]},
+                {
+                    "name": [None, "Batch C"],
+                    "email": [None, "c@example.com"],
+                    "company_id": [None, other.id],
+                },
+            ],
+            "the given stored values only (no computed name, no empty value)",
+        )
+
     def test_audit_survives_the_purge_of_its_job(self):
         job = self.enqueue("test.behave", {"record": "Stark"})
         self.run_queue()

@@ -42,6 +42,7 @@ class Resolver:
         self._link_unbound_projects(entries)
         self.maps = self._load_task_maps()
         self.day_hours = self._load_day_hours(entries)
+        self._targets = {}  # (project id, task mapping id) -> what they give an entry
 
     # Loading -------------------------------------------------------------------------------------
 
@@ -131,6 +132,46 @@ class Resolver:
             self.maps[(project.id, task_ref)] = row
         return row
 
+    def _target(self, project, mapping):
+        """What a project and a task mapping give every entry: contract line, task, the facts
+        of validation about them (read once per batch, not once per entry)."""
+        facts = {"project": project.display_name or None}
+        sale_line = self.env["sale.order.line"]
+        task = self.env["project.task"]
+        line_billable = None
+        mapped = False
+        if project:
+            facts["project_archived"] = not project.active
+            if project.last_update_status == "done" and project.last_update_id:
+                facts["project_closed_on"] = project.last_update_id.date
+            if mapping is not None:
+                mapped = bool(mapping.sale_line_id or mapping.non_billable)
+                sale_line = mapping.sale_line_id
+                line_billable = bool(
+                    sale_line
+                    and not mapping.non_billable
+                    and sale_line.ps_billing_model != "non_billable"
+                )
+                task = mapping.task_id or (
+                    sale_line.task_id if sale_line.task_id.project_id == project else task
+                )
+                start = sale_line.ps_service_start or sale_line.ps_retainer_start
+                end = sale_line.ps_service_end or sale_line.ps_retainer_end
+                facts.update(
+                    line=sale_line.display_name if sale_line else None,
+                    line_billable=line_billable if mapped else None,
+                    task_mapped=mapped,
+                    period_start=start or project.date_start or None,
+                    period_end=end or project.date or None,
+                )
+        return {
+            "facts": facts,
+            "sale_line": sale_line,
+            "task": task,
+            "line_billable": line_billable,
+            "mapped": mapped,
+        }
+
     def resolve(self, entry, *, quantity=None, line=None, kind="time entry"):
         tool = self.adapter.tool
         employee = self.employees.get(entry.user_id) or self.env["hr.employee"]
@@ -149,39 +190,16 @@ class Resolver:
         values = {
             "tool": tool,
             "employee": employee.name or None,
-            "project": project.display_name or None,
             "project_code": self.codes.get(entry.project_id),
         }
-        sale_line = self.env["sale.order.line"]
-        task = self.env["project.task"]
         mapping = None
-        line_billable = None
-        mapped = False
-        if project:
-            values["project_archived"] = not project.active
-            if project.last_update_status == "done" and project.last_update_id:
-                values["project_closed_on"] = project.last_update_id.date
-            if kind == "time entry":
-                mapping = self.task_mapping(project, entry)
-                mapped = bool(mapping.sale_line_id or mapping.non_billable)
-                sale_line = mapping.sale_line_id
-                line_billable = bool(
-                    sale_line
-                    and not mapping.non_billable
-                    and sale_line.ps_billing_model != "non_billable"
-                )
-                task = mapping.task_id or (
-                    sale_line.task_id if sale_line.task_id.project_id == project else task
-                )
-                start = sale_line.ps_service_start or sale_line.ps_retainer_start
-                end = sale_line.ps_service_end or sale_line.ps_retainer_end
-                values.update(
-                    line=sale_line.display_name if sale_line else None,
-                    line_billable=line_billable if mapped else None,
-                    task_mapped=mapped,
-                    period_start=start or project.date_start or None,
-                    period_end=end or project.date or None,
-                )
+        if project and kind == "time entry":
+            mapping = self.task_mapping(project, entry)
+        key = (project.id, mapping.id if mapping is not None else None)
+        if key not in self._targets:  # the same for every entry of a project and task mapping
+            self._targets[key] = self._target(project, mapping)
+        target = self._targets[key]
+        values.update(target["facts"])
         if employee and quantity is not None:
             booked = self.day_hours.get((employee.id, entry.spent_on), Decimal(0))
             if line and line.employee_id == employee and line.date == entry.spent_on:
@@ -190,10 +208,10 @@ class Resolver:
         return Resolution(
             employee=employee,
             project=project,
-            task=task,
-            sale_line=sale_line,
-            line_billable=line_billable,
-            task_mapped=mapped,
+            task=target["task"],
+            sale_line=target["sale_line"],
+            line_billable=target["line_billable"],
+            task_mapped=target["mapped"],
             facts=EntryFacts(**values),
             subject=subject,
             mapping=mapping,
