@@ -208,6 +208,15 @@ class PsIcRechargeEngine(models.AbstractModel):
             self.env["hr.job"].sudo(),
             self.env["project.project"].sudo(),
         )
+        # The labels' names read in one query per model: browsing one id per line would fetch
+        # each employee (a wide row) and project on its own, hundreds of queries per invoice.
+        parties = {key.party_id for key in lines if key.party_id}
+        by_employee = agreement.line_detail == "employee"
+        employees = Employee.browse(parties if by_employee else ())
+        jobs = Job.browse(() if by_employee else parties) | employees.job_id
+        Project.browse({key.project_id for key in lines if key.project_id}).mapped("display_name")
+        employees.mapped("name")
+        jobs.mapped("name")
         values = []
         for sequence, (key, total) in enumerate(lines.items()):
             employee = (
