@@ -2,12 +2,15 @@
 what changed (engine.corrections), group it into lines (engine.grouping), record the ledger in
 bulk and create the provider's invoice with Odoo's own invoice creation."""
 
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import psycopg2
+
 from odoo import _, api, models
 
-from ..engine import grouping, reasons
+from ..engine import copy_text, grouping, reasons
 from ..engine.corrections import Entry, correction
 from ..engine.pricing import EXPENSE, HOURLY, TIME, Pricer, Skip
 
@@ -208,6 +211,15 @@ class PsIcRechargeEngine(models.AbstractModel):
             self.env["hr.job"].sudo(),
             self.env["project.project"].sudo(),
         )
+        # The labels' names read in one query per model: browsing one id per line would fetch
+        # each employee (a wide row) and project on its own, hundreds of queries per invoice.
+        parties = {key.party_id for key in lines if key.party_id}
+        by_employee = agreement.line_detail == "employee"
+        employees = Employee.browse(parties if by_employee else ())
+        jobs = Job.browse(() if by_employee else parties) | employees.job_id
+        Project.browse({key.project_id for key in lines if key.project_id}).mapped("display_name")
+        employees.mapped("name")
+        jobs.mapped("name")
         values = []
         for sequence, (key, total) in enumerate(lines.items()):
             employee = (
@@ -321,72 +333,52 @@ class PsIcRechargeEngine(models.AbstractModel):
         return self.env["ps.ic.recharge.line"].sudo().browse(ids)
 
     def _insert_entries(self, agreement, run, recharge, rows, line_of_row):
-        """The ledger rows, inserted in one statement (tens of thousands per run)."""
-        columns = defaultdict(list)
+        """The ledger rows, written with one COPY (tens of thousands per run)."""
+        if not rows:
+            return
+        now, uid = self.env.cr.now(), self.env.uid
+        fixed = (agreement.id, recharge.id or None, False, uid, uid, now, now)
+        records = []
         for index, row in enumerate(rows):
             line = line_of_row.get(index)
             entry, meta, price = row.entry, row.meta, row.price
-            columns["line"].append(line.id if line else None)
-            columns["kind"].append(row.kind)
-            columns["model"].append(row.model)
-            columns["ref"].append(row.item_id)
-            columns["name"].append(meta.name)
-            columns["date"].append(meta.day)
-            columns["employee"].append(meta.employee_id)
-            columns["project"].append(meta.project_id)
-            columns["hours"].append(float(row.hours))
-            columns["basis"].append(entry.basis)
-            columns["quantity"].append(float(entry.quantity))
-            columns["price"].append(float(entry.price_unit))
-            columns["amount"].append(float(entry.quantity * entry.price_unit))
-            columns["cost"].append(float(entry.cost_amount))
-            columns["markup"].append(float(price.markup) if price is not None else 0.0)
-            columns["source"].append(price.source if price is not None else None)
-            columns["reason"].append(row.reason)
-        if not rows:
-            return
+            records.append(
+                (
+                    *fixed,
+                    line.id if line else None,
+                    row.kind,
+                    row.model,
+                    row.item_id,
+                    meta.name,
+                    meta.day,
+                    meta.employee_id,
+                    meta.project_id,
+                    float(row.hours),
+                    entry.basis,
+                    float(entry.quantity),
+                    float(entry.price_unit),
+                    float(entry.quantity * entry.price_unit),
+                    float(entry.cost_amount),
+                    float(price.markup) if price is not None else 0.0,
+                    price.source if price is not None else None,
+                    row.reason,
+                )
+            )
         self.env["ps.ic.recharge.entry"].flush_model()
-        self.env.cr.execute(
-            """INSERT INTO ps_ic_recharge_entry (
-                   agreement_id, recharge_id, stale, create_uid, write_uid, create_date,
-                   write_date, recharge_line_id, kind, item_model, item_ref, name, date,
-                   employee_ref, project_ref, hours, basis, quantity, price_unit, amount,
-                   cost_amount, markup_percent, price_source, reason)
-               SELECT %s, %s, FALSE, %s, %s, now() at time zone 'UTC',
-                      now() at time zone 'UTC', u.*
-               FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::int[],
-                           %s::varchar[], %s::date[], %s::int[], %s::int[],
-                           %s::float[], %s::varchar[], %s::float[], %s::float[], %s::float[],
-                           %s::float[], %s::float[], %s::varchar[], %s::varchar[]) AS u""",
-            (
-                agreement.id,
-                recharge.id or None,
-                self.env.uid,
-                self.env.uid,
-                *(
-                    columns[name]
-                    for name in (
-                        "line",
-                        "kind",
-                        "model",
-                        "ref",
-                        "name",
-                        "date",
-                        "employee",
-                        "project",
-                        "hours",
-                        "basis",
-                        "quantity",
-                        "price",
-                        "amount",
-                        "cost",
-                        "markup",
-                        "source",
-                        "reason",
-                    )
-                ),
-            ),
-        )
+        # As Odoo's own COPY (models._load_records): no async wait callback during a COPY.
+        callback = psycopg2.extensions.get_wait_callback()
+        psycopg2.extensions.set_wait_callback(None)
+        try:
+            self.env.cr.copy_expert(
+                """COPY ps_ic_recharge_entry (
+                       agreement_id, recharge_id, stale, create_uid, write_uid, create_date,
+                       write_date, recharge_line_id, kind, item_model, item_ref, name, date,
+                       employee_ref, project_ref, hours, basis, quantity, price_unit, amount,
+                       cost_amount, markup_percent, price_source, reason) FROM STDIN""",
+                io.StringIO(copy_text.rows_text(records)),
+            )
+        finally:
+            psycopg2.extensions.set_wait_callback(callback)
         self.env["ps.ic.recharge.entry"].invalidate_model()
         self.env["ps.ic.recharge"].invalidate_model(["entry_ids"])
         for model in (TIMESHEET, EXPENSE_MODEL):
