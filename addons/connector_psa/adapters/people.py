@@ -67,6 +67,7 @@ class PeopleMixin:
         payload = job._payload()
         user = from_payload("user", payload["user"])
         person = self.env["connector.psa.person"]._psa_upsert(self.backend, user)
+        was_linked = bool(person.employee_id)
         employee = person.employee_id or self._match_employee(person, user)
         if not employee:
             # Contractors are not created as employees without a person's decision.
@@ -80,6 +81,12 @@ class PeopleMixin:
                     "(and the time entries waiting for this person)."
                 )
         person._psa_link(employee)
+        if not was_linked:
+            # A first pull runs the people and the time streams side by side: entries of this
+            # person that arrived before the link wait for it; take them up again now.
+            waiting = person._waiting_jobs() - job
+            if waiting:
+                waiting.sudo().action_retry()
         if self.backend.psa_people_owner == "psa":
             self._update_employee(employee, user)
             rates = payload.get("rates")

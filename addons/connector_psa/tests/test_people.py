@@ -40,6 +40,19 @@ class PeopleTests:
             self.env["connector.binding"]._find(self.backend, "user", cid.remote_id), freelancer
         )
 
+    def test_time_pulled_before_its_person_is_taken_up_once_the_person_is_linked(self):
+        """A first pull runs the people and the time streams side by side: an entry of a person
+        not linked yet waits, and the people sync that links the person takes it up again
+        (the demo showed 65 such entries left in Needs attention)."""
+        entry = self.world.log("ann", self.day(2), 2.0)
+        self.pull()
+        waiting = self.jobs("psa.time.entry", "needs_attention")
+        self.assertEqual(len(waiting), 1, "Ann is not linked yet")
+        self.assertIn("not linked to an employee", waiting.last_error)
+        self.sync_people()
+        self.assertEqual(waiting.state, "done", waiting.last_error)
+        self.assertEqual(self.line_of(entry).employee_id, self.employees["ann"])
+
     def test_psa_owned_people_created_in_the_mapped_company(self):
         other = self.env["res.company"].create({"name": "Initech Consulting UK (test)"})
         self.integration_user.company_ids |= other
